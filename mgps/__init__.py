@@ -1,0 +1,42 @@
+"""mgps: posterior sampling for inverse problems with diffusion priors, built around
+Midpoint Guidance Posterior Sampling (Moufad et al., ICLR 2025).
+
+    >>> import torch, mgps
+    >>> sorted(mgps.SAMPLERS.names())
+    ['ddnm', 'diffpir', 'dps', 'mgps', 'pgdm', 'reddiff']
+"""
+
+from __future__ import annotations
+
+from . import operators, priors, samplers  # noqa: F401  (fills the registries)
+from .metrics import gaussian_w2, sliced_wasserstein
+from .operators import MatrixOperator, dense_matrix, measure
+from .priors import GaussianMixturePrior, gaussian_prior, gmm25
+from .registry import OPERATORS, PRIORS, SAMPLERS, Entry, Param, Registry
+from .samplers import require_operator, run, sample
+from .types import InverseProblem, SamplerDivergedError, Step
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SAMPLERS",
+    "OPERATORS",
+    "PRIORS",
+    "Entry",
+    "Param",
+    "Registry",
+    "InverseProblem",
+    "Step",
+    "SamplerDivergedError",
+    "measure",
+    "run",
+    "sample",
+    "require_operator",
+    "MatrixOperator",
+    "dense_matrix",
+    "GaussianMixturePrior",
+    "gaussian_prior",
+    "gmm25",
+    "sliced_wasserstein",
+    "gaussian_w2",
+]

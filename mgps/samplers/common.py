@@ -1,0 +1,157 @@
+"""Small helpers shared by the samplers: argument checks, initial noise, divergence checks,
+capability checks, and ``sample`` (run a sampler to completion)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from ..operators.base import has_svd
+from ..registry import SAMPLERS
+from ..schedules import spaced_timesteps
+from ..types import InverseProblem, SamplerDivergedError, Step
+
+__all__ = [
+    "start",
+    "ensure_finite",
+    "require_operator",
+    "sample",
+    "operator_supports",
+    "run",
+    "residual_fn",
+    "log_likelihood_fn",
+]
+
+
+def residual_fn(prior: Any, problem: InverseProblem) -> Callable[[Tensor], Tensor]:
+    """x ↦ y − A(x) on the prior's clean state; through the decoder for a latent prior."""
+    decode = getattr(prior, "decode", None)
+    if decode is None:
+        return problem.residual
+    return lambda z: problem.residual(decode(z))
+
+
+def log_likelihood_fn(prior: Any, problem: InverseProblem) -> Callable[[Tensor], Tensor]:
+    """x ↦ log g(x) = −‖y − A(x)‖²/(2σ_y²) per sample; through the decoder for a latent prior."""
+    residual = residual_fn(prior, problem)
+    scale = 2.0 * float(problem.sigma_y) ** 2
+    return lambda x: -residual(x).flatten(1).pow(2).sum(1) / scale
+
+
+def prior_dtype(prior: Any) -> torch.dtype:
+    return getattr(prior, "dtype", torch.float32)
+
+
+def prior_device(prior: Any) -> torch.device:
+    return torch.device(getattr(prior, "device", "cpu"))
+
+
+def start(
+    prior: Any,
+    problem: InverseProblem,
+    num_steps: int,
+    num_samples: int,
+    x_init: Tensor | None,
+    generator: torch.Generator | None,
+) -> tuple[list[int], Tensor]:
+    """Check the common arguments; return the time grid τ_0..τ_K and x at τ_K ~ N(0, I).
+
+    ``x_init`` (if given) is the initial noise, so two samplers can start from the same point.
+    """
+    if not isinstance(problem, InverseProblem):
+        raise TypeError(
+            f"problem must be an InverseProblem (see mgps.measure), got {type(problem).__name__}"
+        )
+    timesteps = spaced_timesteps(prior.alphas_cumprod.numel() - 1, num_steps)
+    if x_init is not None:
+        if tuple(x_init.shape[1:]) != tuple(prior.shape):
+            raise ValueError(
+                f"x_init must have shape (B, {', '.join(map(str, prior.shape))}), got {tuple(x_init.shape)}"
+            )
+        return timesteps, x_init.to(dtype=prior_dtype(prior), device=prior_device(prior))
+    if not isinstance(num_samples, int) or num_samples < 1:
+        raise ValueError(f"num_samples must be a positive integer, got {num_samples!r}")
+    gen_device = generator.device if generator is not None else prior_device(prior)
+    x = torch.randn(
+        (num_samples, *prior.shape),
+        generator=generator,
+        dtype=prior_dtype(prior),
+        device=gen_device,
+    )
+    return timesteps, x.to(prior_device(prior))
+
+
+def ensure_finite(x: Tensor, sampler: str, index: int, num_steps: int, hint: str) -> Tensor:
+    """Raise :class:`SamplerDivergedError` if ``x`` has NaN or inf; return ``x`` otherwise."""
+    finite = torch.isfinite(x.detach().flatten(1)).all(1)
+    if not bool(finite.all()):
+        bad = int((~finite).sum())
+        raise SamplerDivergedError(
+            f"{sampler} diverged at step {index + 1}/{num_steps}: {bad} of {x.shape[0]} samples "
+            f"became NaN or inf. {hint}"
+        )
+    return x
+
+
+def operator_supports(tags: frozenset[str], operator: Any) -> bool:
+    """Whether a sampler with capability ``tags`` can run with ``operator``."""
+    if "requires-svd" in tags and not has_svd(operator):
+        return False
+    if "requires-linear" in tags and not getattr(operator, "linear", False):
+        return False
+    return True
+
+
+def require_operator(sampler: str, operator: Any) -> None:
+    """Raise a clear ``ValueError`` if the registered sampler cannot use ``operator``."""
+    entry = SAMPLERS[sampler]
+    if operator_supports(entry.tags, operator):
+        return
+    op_name = getattr(operator, "name", type(operator).__name__)
+    if "requires-svd" in entry.tags:
+        need = "a linear operator with a singular value decomposition"
+    else:
+        need = "a linear operator"
+    why = "is nonlinear" if not getattr(operator, "linear", False) else "has no SVD"
+    able = [
+        e.name
+        for e in SAMPLERS
+        if operator_supports(e.tags, operator) and ("latent" not in e.tags or "pixel" in e.tags)
+    ]
+    raise ValueError(
+        f"{entry.label} needs {need}; {op_name!r} {why}. Samplers that can run it: {', '.join(able)}."
+    )
+
+
+def run(
+    sampler: str | Callable[..., Iterator[Step]], prior: Any, problem: InverseProblem, **kwargs: Any
+) -> Iterator[Step]:
+    """The step stream of a sampler given by registry name or function."""
+    fn = SAMPLERS[sampler].obj if isinstance(sampler, str) else sampler
+    return fn(prior, problem, **kwargs)
+
+
+def sample(
+    sampler: str | Callable[..., Iterator[Step]], prior: Any, problem: InverseProblem, **kwargs: Any
+) -> Tensor:
+    """Run a sampler to completion and return its samples ``(B, *shape)`` (the last ``x0_hat``).
+
+    Example:
+        >>> import torch, mgps
+        >>> prior = mgps.gmm25(2, torch.Generator().manual_seed(0))
+        >>> A = mgps.MatrixOperator(torch.tensor([[1.0, 0.0]], dtype=torch.float64))
+        >>> problem = mgps.measure(prior.sample(1, torch.Generator().manual_seed(1)), A, 0.5)
+        >>> x = mgps.sample("dps", prior, problem, num_steps=50, num_samples=4,
+        ...                 generator=torch.Generator().manual_seed(2))
+        >>> tuple(x.shape)
+        (4, 2)
+    """
+    last = None
+    for step in run(sampler, prior, problem, **kwargs):
+        last = step
+    if last is None:
+        raise RuntimeError("the sampler yielded no step")
+    return last.x0_hat.detach()

@@ -183,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help=".npz with weights (C,), means (C,d), optional covs (C,d,d), A (d_y,d), y (d_y,), sigma_y",
     )
-    p.add_argument("--sampler", required=True, help=f"one of: {', '.join(SAMPLERS.names())}")
+    p.add_argument("--sampler", required=True, help=f"one of: {', '.join(SAMPLERS.names(with_tag='pixel'))}")
     p.add_argument("--n-samples", type=int, default=1000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(

@@ -17,7 +17,7 @@ def problem_file(tmp_path_factory):
     return path
 
 
-@pytest.mark.parametrize("name", mgps.SAMPLERS.names())
+@pytest.mark.parametrize("name", mgps.SAMPLERS.names(with_tag="pixel"))
 def test_gmm_sample_every_sampler(name, problem_file, tmp_path):
     out = tmp_path / "x.npy"
     assert (

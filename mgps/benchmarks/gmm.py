@@ -194,7 +194,7 @@ def table(
     and left out of the mean (the count is reported). Two reference rows calibrate the scale:
     a second set of exact posterior samples (the noise floor) and prior samples.
     """
-    samplers = list(samplers or SAMPLERS.names())
+    samplers = list(samplers or SAMPLERS.names(with_tag="pixel"))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     records: list[dict[str, Any]] = []

@@ -23,6 +23,8 @@ __all__ = [
     "run",
     "residual_fn",
     "log_likelihood_fn",
+    "require_prior",
+    "is_latent",
 ]
 
 
@@ -49,7 +51,29 @@ def prior_device(prior: Any) -> torch.device:
     return torch.device(getattr(prior, "device", "cpu"))
 
 
+def is_latent(prior: Any) -> bool:
+    """Whether ``prior`` diffuses in a latent space (it has ``encode`` and ``decode``)."""
+    return callable(getattr(prior, "decode", None)) and callable(getattr(prior, "encode", None))
+
+
+def require_prior(sampler: str, prior: Any) -> None:
+    """Raise a clear ``ValueError`` if the registered sampler cannot use this kind of prior."""
+    entry = SAMPLERS[sampler]
+    latent = is_latent(prior)
+    if latent and "latent" not in entry.tags:
+        able = ", ".join(SAMPLERS.names(with_tag="latent"))
+        raise ValueError(
+            f"{entry.label} works on pixel-space priors; this prior is a latent diffusion model. Samplers for latent priors: {able}."
+        )
+    if not latent and "pixel" not in entry.tags:
+        able = ", ".join(SAMPLERS.names(with_tag="pixel"))
+        raise ValueError(
+            f"{entry.label} needs a latent diffusion prior (with an encoder and a decoder). Samplers for this prior: {able}."
+        )
+
+
 def start(
+    sampler: str,
     prior: Any,
     problem: InverseProblem,
     num_steps: int,
@@ -57,7 +81,8 @@ def start(
     x_init: Tensor | None,
     generator: torch.Generator | None,
 ) -> tuple[list[int], Tensor]:
-    """Check the common arguments; return the time grid τ_0..τ_K and x at τ_K ~ N(0, I).
+    """Check the common arguments and the sampler's capabilities against the prior and the
+    operator; return the time grid τ_0..τ_K and x at τ_K ~ N(0, I).
 
     ``x_init`` (if given) is the initial noise, so two samplers can start from the same point.
     """
@@ -65,6 +90,8 @@ def start(
         raise TypeError(
             f"problem must be an InverseProblem (see mgps.measure), got {type(problem).__name__}"
         )
+    require_prior(sampler, prior)
+    require_operator(sampler, problem.operator)
     timesteps = spaced_timesteps(prior.alphas_cumprod.numel() - 1, num_steps)
     if x_init is not None:
         if tuple(x_init.shape[1:]) != tuple(prior.shape):

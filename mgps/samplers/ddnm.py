@@ -22,7 +22,7 @@ from torch import Tensor
 from ..registry import SAMPLERS, Param
 from ..schedules import eps_from_x0, randn_like
 from ..types import InverseProblem, Step
-from .common import ensure_finite, require_operator, start
+from .common import ensure_finite, start
 
 __all__ = ["ddnm"]
 
@@ -50,11 +50,10 @@ def ddnm(
     x_init: Tensor | None = None,
 ) -> Iterator[Step]:
     """DDNM+ posterior sampler; needs an operator with an SVD."""
-    require_operator("ddnm", problem.operator)
     if not 0.0 <= eta <= 1.0:
         raise ValueError(f"eta must lie in [0, 1], got {eta}")
     acp = prior.alphas_cumprod
-    timesteps, x = start(prior, problem, num_steps, num_samples, x_init, generator)
+    timesteps, x = start("ddnm", prior, problem, num_steps, num_samples, x_init, generator)
     op, sigma_y = problem.operator, float(problem.sigma_y)
     s = op.singular_values().to(x)
     observed = s > s.max() * 1e-10

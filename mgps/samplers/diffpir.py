@@ -24,7 +24,7 @@ from ..operators.base import svd_regularized_solve
 from ..registry import SAMPLERS, Param
 from ..schedules import randn_like
 from ..types import InverseProblem, Step
-from .common import ensure_finite, require_operator, start
+from .common import ensure_finite, start
 
 __all__ = ["diffpir"]
 
@@ -68,13 +68,12 @@ def diffpir(
     x_init: Tensor | None = None,
 ) -> Iterator[Step]:
     """DiffPIR posterior sampler; needs an operator with an SVD."""
-    require_operator("diffpir", problem.operator)
     if not regularization > 0 or not 0.0 <= zeta <= 1.0:
         raise ValueError(
             f"need regularization > 0 and zeta in [0, 1]; got {regularization}, {zeta}"
         )
     acp = prior.alphas_cumprod
-    timesteps, x = start(prior, problem, num_steps, num_samples, x_init, generator)
+    timesteps, x = start("diffpir", prior, problem, num_steps, num_samples, x_init, generator)
     sigma_y = float(problem.sigma_y)
     for i in range(num_steps, 0, -1):
         t, t_prev = timesteps[i], timesteps[i - 1]

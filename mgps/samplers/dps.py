@@ -64,7 +64,7 @@ def dps(
     if not step_size >= 0:
         raise ValueError(f"step_size must be non-negative, got {step_size}")
     acp = prior.alphas_cumprod
-    timesteps, x = start(prior, problem, num_steps, num_samples, x_init, generator)
+    timesteps, x = start("dps", prior, problem, num_steps, num_samples, x_init, generator)
     residual = residual_fn(prior, problem)
     for i in range(num_steps, 1, -1):
         t, t_prev = timesteps[i], timesteps[i - 1]

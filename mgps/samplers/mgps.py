@@ -198,7 +198,7 @@ def mgps(
             raise ValueError(f"{name} must be an integer between 0 and 10000, got {value!r}")
     acp = prior.alphas_cumprod
     T = acp.numel() - 1
-    timesteps, x = start(prior, problem, num_steps, num_samples, x_init, generator)
+    timesteps, x = start("mgps", prior, problem, num_steps, num_samples, x_init, generator)
     log_likelihood = log_likelihood_fn(prior, problem)
 
     with torch.no_grad():

@@ -51,7 +51,7 @@ def pgdm(
 ) -> Iterator[Step]:
     """PGDM posterior sampler; yields one :class:`Step` per diffusion step."""
     acp = prior.alphas_cumprod
-    timesteps, x = start(prior, problem, num_steps, num_samples, x_init, generator)
+    timesteps, x = start("pgdm", prior, problem, num_steps, num_samples, x_init, generator)
     op, y, sigma_y = problem.operator, problem.y, float(problem.sigma_y)
     if has_svd(op):
         s = op.singular_values().to(x)

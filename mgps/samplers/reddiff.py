@@ -65,7 +65,7 @@ def reddiff(
     if not lr > 0 or not regularization >= 0:
         raise ValueError(f"need lr > 0 and regularization >= 0; got {lr}, {regularization}")
     acp = prior.alphas_cumprod
-    timesteps, noise = start(prior, problem, num_steps, num_samples, x_init, generator)
+    timesteps, noise = start("reddiff", prior, problem, num_steps, num_samples, x_init, generator)
     op = problem.operator
     if getattr(op, "linear", False):
         with torch.no_grad():

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The CPU benchmarks whose outputs are committed under results/ (one torch thread each).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PYTHONPATH=.
+python -m mgps gaussian-eta --out results/gaussian_eta.csv
+python -m mgps gmm table --out results/gmm
+python -m mgps gmm ablation --out results/gmm
+python benchmarks/gmm_mgps_sweep.py --out results/gmm

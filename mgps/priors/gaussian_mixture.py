@@ -57,6 +57,7 @@ class GaussianMixturePrior:
         *,
         alphas_cumprod: Tensor | None = None,
         dtype: torch.dtype = torch.float64,
+        event_shape: tuple[int, ...] | None = None,
     ) -> None:
         means = torch.as_tensor(means, dtype=dtype)
         if means.ndim != 2:
@@ -100,6 +101,9 @@ class GaussianMixturePrior:
             else torch.as_tensor(alphas_cumprod, dtype=torch.float64)
         )
         self.dtype = dtype
+        if event_shape is not None and math.prod(event_shape) != d:
+            raise ValueError(f"event_shape {tuple(event_shape)} does not have {d} entries")
+        self.event_shape = tuple(event_shape) if event_shape is not None else (d,)
 
     @classmethod
     def low_rank(
@@ -112,6 +116,7 @@ class GaussianMixturePrior:
         *,
         alphas_cumprod: Tensor | None = None,
         dtype: torch.dtype = torch.float64,
+        event_shape: tuple[int, ...] | None = None,
     ) -> GaussianMixturePrior:
         """Mixture of probabilistic PCA: Σ_c = iso_var_c I + basis_c diag(extra_var_c) basis_cᵀ.
 
@@ -120,7 +125,7 @@ class GaussianMixturePrior:
             extra_var: ``(C, k)`` variance added along each basis direction (≥ 0).
             iso_var: ``(C,)`` isotropic variance (> 0 unless k = d).
         """
-        prior = cls(weights, means, None, alphas_cumprod=alphas_cumprod, dtype=dtype)
+        prior = cls(weights, means, None, alphas_cumprod=alphas_cumprod, dtype=dtype, event_shape=event_shape)
         basis = torch.as_tensor(basis, dtype=dtype)
         C, d = prior.means.shape
         if basis.ndim != 3 or basis.shape[:2] != (C, d):
@@ -149,7 +154,8 @@ class GaussianMixturePrior:
     # ------------------------------------------------------------------ basic facts
     @property
     def shape(self) -> tuple[int, ...]:
-        return (self.means.shape[1],)
+        """Shape of one sample: ``(d,)``, or the ``event_shape`` given (e.g. ``(1, 28, 28)``)."""
+        return self.event_shape
 
     @property
     def dim(self) -> int:
@@ -255,7 +261,7 @@ class GaussianMixturePrior:
 
     # ------------------------------------------------------------------ sampling
     def sample(self, num_samples: int, generator: torch.Generator | None = None) -> Tensor:
-        """Draw ``(num_samples, d)`` exact samples."""
+        """Draw ``(num_samples, *shape)`` exact samples."""
         w, mu, iso, U, lam = self.weights, self.means, self.iso_var, self.basis, self.extra_var
         gen_device = generator.device if generator is not None else mu.device
         comp = torch.multinomial(
@@ -269,8 +275,10 @@ class GaussianMixturePrior:
             low = torch.randn(
                 num_samples, U.shape[2], generator=generator, dtype=mu.dtype, device=gen_device
             ).to(mu.device)
-            x = x + torch.einsum("bdk,bk->bd", U[comp], lam[comp].sqrt() * low)
-        return x
+            for c in comp.unique().tolist():  # one matmul per component, not a (B, d, k) gather
+                rows = comp == c
+                x[rows] = x[rows] + (lam[c].sqrt() * low[rows]) @ U[c].T
+        return x.reshape(num_samples, *self.shape)
 
     # ------------------------------------------------------------------ exact posterior
     def posterior(self, A: Tensor, y: Tensor, sigma_y: float) -> GaussianMixturePrior:

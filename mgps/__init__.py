@@ -3,7 +3,7 @@ Midpoint Guidance Posterior Sampling (Moufad et al., ICLR 2025).
 
     >>> import torch, mgps
     >>> sorted(mgps.SAMPLERS.names())
-    ['ddnm', 'diffpir', 'dps', 'mgps', 'pgdm', 'reddiff']
+    ['ddnm', 'diffpir', 'dps', 'mgps', 'pgdm', 'psld', 'reddiff', 'resample']
 """
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from __future__ import annotations
 from . import operators, priors, samplers  # noqa: F401  (fills the registries)
 from .metrics import gaussian_w2, sliced_wasserstein
 from .operators import MatrixOperator, dense_matrix, measure
-from .priors import GaussianMixturePrior, gaussian_prior, gmm25
+from .priors import GaussianMixturePrior, gaussian_prior, gmm25, load_prior
 from .registry import OPERATORS, PRIORS, SAMPLERS, Entry, Param, Registry
 from .samplers import require_operator, run, sample
 from .types import InverseProblem, SamplerDivergedError, Step
+from .utils.images import load_image, load_mask, save_image
 
 __version__ = "0.1.0"
 
@@ -37,6 +38,10 @@ __all__ = [
     "GaussianMixturePrior",
     "gaussian_prior",
     "gmm25",
+    "load_prior",
+    "load_image",
+    "load_mask",
+    "save_image",
     "sliced_wasserstein",
     "gaussian_w2",
 ]

@@ -1,4 +1,10 @@
-"""Distances between sample sets and between Gaussians."""
+"""Distances between sample sets and between Gaussians, and image quality metrics.
+
+Image metrics take tensors ``(B, C, H, W)`` (or one ``(C, H, W)`` image) in [-1, 1] and return
+one value per image, as in mgps-spec.md §5: PSNR on [0, 1] with peak 1 (equivalently on
+[-1, 1] with ``data_range = 2``) and SSIM with an 11×11 Gaussian window, σ = 1.5.
+LPIPS is not available offline (see :func:`lpips_status`).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,18 @@ import numpy as np
 import scipy.linalg
 import scipy.stats
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["sliced_wasserstein", "random_directions", "gaussian_w2"]
+__all__ = [
+    "sliced_wasserstein",
+    "random_directions",
+    "gaussian_w2",
+    "psnr",
+    "ssim",
+    "lpips_available",
+    "lpips_status",
+]
 
 
 def random_directions(dim: int, num_slices: int = 100, seed: int = 0) -> np.ndarray:
@@ -66,3 +81,117 @@ def _psd_sqrt(c: np.ndarray) -> np.ndarray:
     c = 0.5 * (c + c.T)
     vals, vecs = scipy.linalg.eigh(c)
     return (vecs * np.sqrt(np.clip(vals, 0, None))) @ vecs.T
+
+
+# ---------------------------------------------------------------------------- image metrics
+def _image_pair(x: Tensor, ref: Tensor) -> tuple[Tensor, Tensor]:
+    """Validate and broadcast two image batches to ``(B, C, H, W)`` float64."""
+    if not isinstance(x, Tensor) or not isinstance(ref, Tensor):
+        raise TypeError("psnr/ssim take torch tensors in [-1, 1]")
+    x = x[None] if x.ndim == 3 else x
+    ref = ref[None] if ref.ndim == 3 else ref
+    if x.ndim != 4 or ref.ndim != 4:
+        raise ValueError(
+            f"images must be (B, C, H, W) or (C, H, W); got {tuple(x.shape)} and {tuple(ref.shape)}"
+        )
+    if x.shape[1:] != ref.shape[1:]:
+        raise ValueError(
+            f"image shapes differ: {tuple(x.shape[1:])} vs reference {tuple(ref.shape[1:])}"
+        )
+    if ref.shape[0] not in (1, x.shape[0]) and x.shape[0] != 1:
+        raise ValueError(f"batch sizes {x.shape[0]} and {ref.shape[0]} do not broadcast")
+    x = x.detach().to(torch.float64)
+    ref = ref.detach().to(device=x.device, dtype=torch.float64)
+    x, ref = torch.broadcast_tensors(x, ref)
+    return x, ref
+
+
+def psnr(x: Tensor, ref: Tensor, data_range: float = 2.0) -> Tensor:
+    """Peak signal-to-noise ratio per image, in dB.
+
+    PSNR = 10 log10(data_range² / MSE), the MSE over all pixels and channels of each image.
+    With the default ``data_range = 2`` on [-1, 1] images this equals PSNR on the [0, 1]
+    images with peak 1 (spec §5). Identical images give ``inf``. Inputs are not clamped.
+
+    Args:
+        x: ``(B, C, H, W)`` or ``(C, H, W)`` images in [-1, 1].
+        ref: reference, same shape (a batch of one broadcasts).
+        data_range: peak-to-peak range of the data (2 for [-1, 1]).
+
+    Returns:
+        ``(B,)`` float64 tensor.
+    """
+    x, ref = _image_pair(x, ref)
+    mse = (x - ref).pow(2).flatten(1).mean(1)
+    return 10.0 * torch.log10(float(data_range) ** 2 / mse)
+
+
+def _gaussian_window(size: int, sigma: float, dtype: torch.dtype, device: torch.device) -> Tensor:
+    coords = torch.arange(size, dtype=dtype, device=device) - (size - 1) / 2.0
+    g = torch.exp(-(coords**2) / (2.0 * sigma**2))
+    g = g / g.sum()
+    return torch.outer(g, g)
+
+
+def ssim(x: Tensor, ref: Tensor, *, window_size: int = 11, sigma: float = 1.5) -> Tensor:
+    """Structural similarity (Wang et al. 2004) per image, averaged over channels.
+
+    Both images are mapped from [-1, 1] to [0, 1] (data range 1), then local means,
+    variances and covariance are taken with a normalised ``window_size``² Gaussian window
+    (σ = ``sigma``) over the *valid* region (no padding), with K1 = 0.01, K2 = 0.03,
+    C1 = K1², C2 = K2² and population (not sample) covariances. This matches
+    ``skimage.metrics.structural_similarity(..., gaussian_weights=True, sigma=1.5,
+    use_sample_covariance=False, data_range=1)`` and Wang et al.'s reference code.
+
+    Images smaller than the window: the window shrinks to the largest odd size that fits,
+    ``w = min(H, W)`` (minus one if even), with σ scaled by ``w / window_size``; a 1-pixel
+    image compares single values.
+
+    Args:
+        x: ``(B, C, H, W)`` or ``(C, H, W)`` images in [-1, 1].
+        ref: reference, same shape (a batch of one broadcasts).
+        window_size: odd window width (11).
+        sigma: Gaussian standard deviation of the window (1.5).
+
+    Returns:
+        ``(B,)`` float64 tensor; 1 for identical images.
+    """
+    if window_size < 1 or window_size % 2 == 0:
+        raise ValueError(f"window_size must be a positive odd integer, got {window_size}")
+    x, ref = _image_pair(x, ref)
+    x, ref = (x + 1.0) / 2.0, (ref + 1.0) / 2.0
+    B, C, H, W = x.shape
+    size = min(window_size, H, W)
+    size -= 1 - size % 2  # largest odd size that fits
+    sig = sigma * size / window_size
+    window = _gaussian_window(size, sig, x.dtype, x.device)[None, None].repeat(C, 1, 1, 1)
+
+    def filt(img: Tensor) -> Tensor:
+        return F.conv2d(img, window, groups=C)
+
+    c1, c2 = 0.01**2, 0.03**2
+    mu_x, mu_r = filt(x), filt(ref)
+    var_x = filt(x * x) - mu_x**2
+    var_r = filt(ref * ref) - mu_r**2
+    cov = filt(x * ref) - mu_x * mu_r
+    num = (2 * mu_x * mu_r + c1) * (2 * cov + c2)
+    den = (mu_x**2 + mu_r**2 + c1) * (var_x + var_r + c2)
+    return (num / den).flatten(1).mean(1)
+
+
+_LPIPS_REASON = (
+    "LPIPS needs pretrained AlexNet/VGG backbone weights that the lpips, piq and torchmetrics "
+    "packages download at first use (and torchvision, which is not a dependency); they are "
+    "not available offline, so LPIPS is not computed (see offline-data.md §3)."
+)
+
+
+def lpips_status() -> tuple[bool, str]:
+    """``(available, reason)`` for LPIPS; currently always ``(False, reason)``."""
+    return False, _LPIPS_REASON
+
+
+def lpips_available() -> bool:
+    """Whether LPIPS can be computed here: ``False`` (no offline weights; the reason is in
+    :func:`lpips_status`)."""
+    return False

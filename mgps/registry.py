@@ -12,7 +12,15 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-__all__ = ["Param", "Entry", "Registry", "SAMPLERS", "OPERATORS", "PRIORS"]
+__all__ = ["Param", "Entry", "Registry", "UnknownNameError", "SAMPLERS", "OPERATORS", "PRIORS"]
+
+
+class UnknownNameError(KeyError, ValueError):
+    """An unknown registry name; the message lists the valid ones. Both a ``KeyError`` (it is a
+    lookup) and a ``ValueError`` (it is bad user input)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 T = TypeVar("T", bound=Callable[..., Any])
 
@@ -153,7 +161,7 @@ class Registry(Generic[T]):
         try:
             return self._entries[name]
         except KeyError:
-            raise KeyError(
+            raise UnknownNameError(
                 f"unknown {self.kind} {name!r}; choose one of: {', '.join(self.names())}"
             ) from None
 

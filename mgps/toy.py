@@ -39,7 +39,9 @@ def toy_problem(seed: int = 0, sigma_y: float = 0.5, angle: float | None = None)
     prior = gmm25(2, g)
     if angle is None:
         angle = float(torch.rand(1, generator=g, dtype=torch.float64)) * torch.pi
-    direction = torch.tensor([[torch.cos(torch.tensor(angle)), torch.sin(torch.tensor(angle))]], dtype=torch.float64)
+    direction = torch.tensor(
+        [[torch.cos(torch.tensor(angle)), torch.sin(torch.tensor(angle))]], dtype=torch.float64
+    )
     operator = MatrixOperator(direction, name="projection")
     x_star = prior.sample(1, g)
     y = operator.A(x_star) + sigma_y * torch.randn(1, 1, generator=g, dtype=torch.float64)
@@ -74,11 +76,24 @@ def run_toy(
     MGPS defaults to the paper's GMM configuration (lr 0.1, no warm start) unless overridden.
     """
     if sampler == "mgps":
-        params = {"lr": 0.1, "warm_start": False, "num_gradient_steps_initial": 20, "num_gradient_steps_periodic": 20, **params}
+        params = {
+            "lr": 0.1,
+            "warm_start": False,
+            "num_gradient_steps_initial": 20,
+            "num_gradient_steps_periodic": 20,
+            **params,
+        }
     reference = toy.posterior.sample(num_samples, torch.Generator().manual_seed(seed + 1))
     result = ToyRun(samples=torch.empty(0), sw=float("nan"))
     step = None
-    for step in run(sampler, toy.prior, toy.problem, num_samples=num_samples, generator=torch.Generator().manual_seed(seed), **params):
+    for step in run(
+        sampler,
+        toy.prior,
+        toy.problem,
+        num_samples=num_samples,
+        generator=torch.Generator().manual_seed(seed),
+        **params,
+    ):
         every = max(1, step.num_steps // snapshots)
         if step.index % every == 0 or step.index == step.num_steps - 1:
             result.snapshot_times.append(step.t)

@@ -55,7 +55,14 @@ def latent_problem():
 
 
 SETTINGS = {
-    "mgps": {"num_steps": 100, "lr": 0.1, "warm_start": False, "num_gradient_steps": 10, "num_gradient_steps_initial": 20, "midpoint_late": 1.0},
+    "mgps": {
+        "num_steps": 100,
+        "lr": 0.1,
+        "warm_start": False,
+        "num_gradient_steps": 10,
+        "num_gradient_steps_initial": 20,
+        "midpoint_late": 1.0,
+    },
     "dps": {"num_steps": 500, "step_size": 0.5},
     "psld": {"num_steps": 500, "measurement_weight": 0.5, "gluing_weight": 0.1},
     "resample": {"num_steps": 500},
@@ -68,7 +75,14 @@ def test_latent_sampler_is_close_to_exact_posterior(name, latent_problem):
     g = torch.Generator().manual_seed(1)
     reference = posterior.sample(1000, g)
     prior_sw = mgps.sliced_wasserstein(prior.latent_prior.sample(1000, g), reference)
-    z = mgps.sample(name, prior, problem, num_samples=1000, generator=torch.Generator().manual_seed(2), **SETTINGS[name])
+    z = mgps.sample(
+        name,
+        prior,
+        problem,
+        num_samples=1000,
+        generator=torch.Generator().manual_seed(2),
+        **SETTINGS[name],
+    )
     sw = mgps.sliced_wasserstein(z, reference)
     assert sw < 0.3 * prior_sw, f"{name}: SW {sw:.3f} vs prior {prior_sw:.3f}"
 
@@ -76,7 +90,16 @@ def test_latent_sampler_is_close_to_exact_posterior(name, latent_problem):
 @pytest.mark.parametrize("name", LATENT)
 def test_latent_stream_contract(name, latent_problem):
     prior, problem, _ = latent_problem
-    steps = list(mgps.run(name, prior, problem, num_steps=12, num_samples=2, generator=torch.Generator().manual_seed(0)))
+    steps = list(
+        mgps.run(
+            name,
+            prior,
+            problem,
+            num_steps=12,
+            num_samples=2,
+            generator=torch.Generator().manual_seed(0),
+        )
+    )
     assert len(steps) == 12 and steps[-1].t == 0
     assert all(torch.isfinite(s.x0_hat).all() and s.x0_hat.shape == (2, 4) for s in steps)
 
@@ -84,7 +107,10 @@ def test_latent_stream_contract(name, latent_problem):
 @pytest.mark.parametrize("name", sorted(set(mgps.SAMPLERS.names()) - set(LATENT)))
 def test_pixel_samplers_refuse_latent_priors(name, latent_problem):
     prior, problem, _ = latent_problem
-    with pytest.raises(ValueError, match="works on pixel-space priors; this prior is a latent diffusion model. Samplers for latent priors: dps, mgps, psld, resample"):
+    with pytest.raises(
+        ValueError,
+        match="works on pixel-space priors; this prior is a latent diffusion model. Samplers for latent priors: dps, mgps, psld, resample",
+    ):
         next(mgps.run(name, prior, problem, num_steps=5))
 
 

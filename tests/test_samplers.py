@@ -14,7 +14,9 @@ from mgps.operators import MatrixOperator, measure
 from mgps.priors import gaussian_prior, gmm25
 from mgps.types import SamplerDivergedError
 
-SAMPLERS = mgps.SAMPLERS.names(with_tag="pixel")  # samplers that run on pixel-space (and exact) priors
+SAMPLERS = mgps.SAMPLERS.names(
+    with_tag="pixel"
+)  # samplers that run on pixel-space (and exact) priors
 FAST = {"num_steps": 20}
 
 
@@ -125,7 +127,9 @@ def test_svd_samplers_refuse_nonlinear_operators(name, toy):
         next(mgps.run(name, prior, problem, num_steps=5))
 
 
-@pytest.mark.parametrize("name", sorted(set(SAMPLERS) & set(mgps.SAMPLERS.names(with_tag="nonlinear"))))
+@pytest.mark.parametrize(
+    "name", sorted(set(SAMPLERS) & set(mgps.SAMPLERS.names(with_tag="nonlinear")))
+)
 def test_nonlinear_capable_samplers_run_on_a_nonlinear_operator(name, toy):
     prior, _ = toy
     problem = mgps.InverseProblem(

@@ -21,7 +21,10 @@ def test_midpoint_trade_off_is_visible_on_the_toy():
     """What the tab teaches: on this instance η = 0.5 is closer to the exact posterior than η = 1
     (DPS-like) and than η = 0.1 (long Gaussian transitions)."""
     toy = toy_problem(seed=0)
-    sw = {eta: run_toy(toy, "mgps", num_samples=500, num_steps=100, midpoint=eta).sw for eta in (0.1, 0.5, 1.0)}
+    sw = {
+        eta: run_toy(toy, "mgps", num_samples=500, num_steps=100, midpoint=eta).sw
+        for eta in (0.1, 0.5, 1.0)
+    }
     assert sw[0.5] < 0.8 * sw[1.0] and sw[0.5] < 0.8 * sw[0.1], sw
 
 

@@ -125,7 +125,14 @@ class GaussianMixturePrior:
             extra_var: ``(C, k)`` variance added along each basis direction (≥ 0).
             iso_var: ``(C,)`` isotropic variance (> 0 unless k = d).
         """
-        prior = cls(weights, means, None, alphas_cumprod=alphas_cumprod, dtype=dtype, event_shape=event_shape)
+        prior = cls(
+            weights,
+            means,
+            None,
+            alphas_cumprod=alphas_cumprod,
+            dtype=dtype,
+            event_shape=event_shape,
+        )
         basis = torch.as_tensor(basis, dtype=dtype)
         C, d = prior.means.shape
         if basis.ndim != 3 or basis.shape[:2] != (C, d):

@@ -129,6 +129,12 @@ def operator_supports(tags: frozenset[str], operator: Any) -> bool:
         return False
     if "requires-linear" in tags and not getattr(operator, "linear", False):
         return False
+    if (
+        "requires-svd-when-linear" in tags
+        and getattr(operator, "linear", False)
+        and not has_svd(operator)
+    ):
+        return False
     return True
 
 
@@ -140,6 +146,8 @@ def require_operator(sampler: str, operator: Any) -> None:
     op_name = getattr(operator, "name", type(operator).__name__)
     if "requires-svd" in entry.tags:
         need = "a linear operator with a singular value decomposition"
+    elif "requires-svd-when-linear" in entry.tags:
+        need = "a singular value decomposition for linear operators (e.g. gaussian_blur_svd instead of gaussian_blur)"
     else:
         need = "a linear operator"
     why = "is nonlinear" if not getattr(operator, "linear", False) else "has no SVD"

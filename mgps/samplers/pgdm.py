@@ -8,10 +8,12 @@ A DDPM step plus the gradient of a Gaussian approximation of p(y | x_t) (spec §
   P(x̂_0) = −½ Σ_i ((Uᵀy)_i − s_i (Vᵀx̂_0)_i)² / (s_i² + σ_y²/r_t²)
   (= r_t² log N(y; A x̂_0, r_t² A Aᵀ + σ_y² I) up to a constant) and w_t = √(a_{t'} a_t),
   the RED-diff implementation's weight;
-* other operators: pseudo-inverse guidance P(x̂_0) = ⟨sg(A⁺y − A⁺A(x̂_0)), x̂_0⟩ and
+* nonlinear operators: pseudo-inverse guidance P(x̂_0) = ⟨sg(A⁺y − A⁺A(x̂_0)), x̂_0⟩ and
   w_t = √a_t (for JPEG, A⁺ = identity), as in the original algorithm.
 
 The paper runs the chain in V-coordinates; with an orthogonal V that is the same chain.
+Linear operators without an SVD (reflect-padded blurs) are refused: their pseudo-inverse is
+iterative and would dominate the cost; use their SVD variants (``gaussian_blur_svd``).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ _HINT = "PGDM has no step size to tune; try more diffusion steps or another samp
     "pgdm",
     label="PGDM",
     params=(Param("num_steps", 1000, low=2, high=1000, step=1, help="diffusion steps"),),
-    tags={"pixel", "nonlinear"},
+    tags={"pixel", "nonlinear", "requires-svd-when-linear"},
     reference="Song et al., Pseudoinverse-Guided Diffusion Models for Inverse Problems, ICLR 2023",
 )
 def pgdm(

@@ -1,0 +1,293 @@
+"""Restore an image: load a prior and an image, degrade it, run a sampler, summarise.
+
+The one place where registries, image files and samplers meet; the ``restore`` command and
+the app both call it, so neither knows how a sampler works.
+
+    setup = prepare("digits", "assets/examples/digit_3_1.png", "box", sigma_y=0.05, seed=0)
+    for update in restore_stream(setup, "mgps", num_samples=4, params={"num_steps": 50}):
+        ...                                  # Progress records, then one Result
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from .metrics import psnr, ssim
+from .operators.base import measure
+from .registry import OPERATORS, SAMPLERS
+from .samplers.common import is_latent, run
+from .types import InverseProblem, SamplerDivergedError
+
+__all__ = [
+    "RestoreSetup",
+    "Progress",
+    "Result",
+    "prepare",
+    "restore_stream",
+    "restore",
+    "image_shape_of",
+    "CountingPrior",
+]
+
+
+def image_shape_of(prior: Any) -> tuple[int, ...]:
+    """``(C, H, W)`` of the images a prior produces (the decoded shape for a latent prior)."""
+    return tuple(getattr(prior, "image_shape", None) or prior.shape)
+
+
+class CountingPrior:
+    """Wraps a prior and counts denoiser (network) calls, one per batch evaluation."""
+
+    def __init__(self, prior: Any) -> None:
+        self._prior = prior
+        self.network_calls = 0
+
+    def x0_pred(self, x_t: Tensor, t: int) -> Tensor:
+        self.network_calls += 1
+        return self._prior.x0_pred(x_t, t)
+
+    def __getattr__(self, name: str) -> Any:  # alphas_cumprod, shape, encode, decode, ...
+        return getattr(self._prior, name)
+
+
+@dataclass
+class RestoreSetup:
+    """Everything fixed before sampling: prior, operator, observation and ground truth."""
+
+    prior: Any
+    prior_name: str
+    operator: Any
+    operator_name: str
+    problem: InverseProblem
+    x_true: Tensor
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def image_shape(self) -> tuple[int, ...]:
+        return image_shape_of(self.prior)
+
+    def observation_image(self) -> Tensor:
+        """The observation as an image in [-1, 1], for display."""
+        show = getattr(self.operator, "observation_image", None)
+        y = self.problem.y
+        return show(y) if show is not None else y
+
+
+@dataclass
+class Progress:
+    """A streamed update: the current clean estimate (and MGPS's midpoint), as images."""
+
+    index: int
+    num_steps: int
+    t: int
+    x0_hat: Tensor
+    midpoint: Tensor | None
+    seconds: float
+    residual_norm: Tensor
+
+
+@dataclass
+class Result:
+    """The outcome: samples, their mean and per-pixel std, and metrics."""
+
+    samples: Tensor
+    mean: Tensor
+    std: Tensor
+    observation: Tensor
+    metrics: dict[str, Any]
+    best_index: int
+
+
+def prepare(
+    prior: Any,
+    image: Any,
+    operator: str,
+    *,
+    operator_params: dict[str, Any] | None = None,
+    mask: Any = None,
+    mask_drawn_means: str = "observed",
+    sigma_y: float = 0.05,
+    seed: int = 0,
+    device: torch.device | str | None = None,
+) -> RestoreSetup:
+    """Load the prior and the image (centre-cropped and resized to the prior's size), build the
+    operator and draw the noisy observation.
+
+    Args:
+        prior: a registered name, hub id or diffusers folder (see ``load_prior``), or a prior.
+        image: a path, PIL image, numpy array or tensor in [-1, 1].
+        operator: a registered operator name (``OPERATORS.names()``).
+        operator_params: keyword parameters of the operator factory.
+        mask: for ``operator="mask"``: a mask file, image or array (see ``load_mask``).
+        mask_drawn_means: whether white/opaque pixels of ``mask`` are ``"missing"`` or ``"observed"``.
+        sigma_y: observation noise standard deviation, in [-1, 1] image units.
+        seed: seed of the observation noise.
+        device: where to run.
+
+    Raises:
+        ValueError: unknown names, unreadable images or masks, masks with nothing to restore or
+            nothing observed, operators that do not fit the image size.
+    """
+    from .priors.loading import load_prior
+    from .utils.images import load_image, load_mask
+
+    prior_name = prior if isinstance(prior, str) else type(prior).__name__
+    prior_obj = load_prior(prior, device=device) if isinstance(prior, str) else prior
+    entry = OPERATORS[operator]
+    if not isinstance(sigma_y, int | float) or not math.isfinite(sigma_y) or not 0 < sigma_y <= 2:
+        raise ValueError(f"sigma_y must be in (0, 2] (image units in [-1, 1]); got {sigma_y}")
+    shape = image_shape_of(prior_obj)
+    channels, height, width = shape
+    loaded = load_image(image, size=(height, width), channels=channels)
+    notes = list(loaded.notes)
+    params = dict(operator_params or {})
+    if operator == "mask":
+        if mask is None:
+            raise ValueError(
+                "the 'mask' operator needs a mask (an image file: white = observed, black = to restore; or mask_drawn_means='missing' for strokes that mark the region to restore)"
+            )
+        loaded_mask = load_mask(mask, size=(height, width), drawn_means=mask_drawn_means)
+        notes += [f"mask: {n}" for n in loaded_mask.notes]
+        params["mask"] = loaded_mask.mask.numpy()
+    elif mask is not None:
+        raise ValueError(
+            f"a mask was given but the operator is {operator!r}; use operator 'mask' to restore a drawn region"
+        )
+    op = entry.obj(shape, **params)
+    device = torch.device(getattr(prior_obj, "device", "cpu"))
+    x_true = loaded.image.to(device=device, dtype=getattr(prior_obj, "dtype", torch.float32))
+    problem = measure(x_true, op, sigma_y, torch.Generator().manual_seed(seed))
+    return RestoreSetup(prior_obj, prior_name, op, operator, problem, x_true, notes)
+
+
+def _to_image(prior: Any, x: Tensor) -> Tensor:
+    with torch.no_grad():
+        images = prior.decode(x) if is_latent(prior) else x
+    return images.reshape(x.shape[0], *image_shape_of(prior)).clamp(-1, 1)
+
+
+def restore_stream(
+    setup: RestoreSetup,
+    sampler: str,
+    *,
+    num_samples: int = 1,
+    params: dict[str, Any] | None = None,
+    seed: int = 0,
+    every: int = 1,
+    x_init: Tensor | None = None,
+) -> Iterator[Progress | Result]:
+    """Run ``sampler`` and yield a :class:`Progress` every ``every`` steps (decoded to images),
+    then one :class:`Result`.
+
+    Raises:
+        ValueError: unknown sampler or parameter, incompatible sampler/operator/prior.
+        SamplerDivergedError: the run produced NaN/inf (the message says what to change).
+    """
+    from .presets import task_defaults
+
+    entry = SAMPLERS[sampler]
+    params = {**task_defaults(sampler, setup.operator_name), **(params or {})}
+    allowed = set(entry.keyword_names()) - {"generator", "x_init", "num_samples"}
+    unknown = sorted(set(params) - allowed)
+    if unknown:
+        raise ValueError(
+            f"{entry.label} has no parameter(s) {', '.join(unknown)}; valid: {', '.join(sorted(allowed))}"
+        )
+    if not isinstance(num_samples, int) or not 1 <= num_samples <= 64:
+        raise ValueError(f"num_samples must be an integer between 1 and 64, got {num_samples!r}")
+    if every < 1:
+        raise ValueError("every must be at least 1")
+    prior = CountingPrior(setup.prior)
+    generator = torch.Generator().manual_seed(seed)
+    start = time.perf_counter()
+    last = None
+    stream = run(
+        sampler,
+        prior,
+        setup.problem,
+        num_samples=num_samples,
+        generator=generator,
+        x_init=x_init,
+        **params,
+    )
+    for step in stream:
+        last = step
+        if step.index % every == 0 or step.index == step.num_steps - 1:
+            x0 = _to_image(setup.prior, step.x0_hat.detach())
+            mid = step.extras.get("midpoint")
+            with torch.no_grad():
+                residual = setup.problem.residual(x0).flatten(1).norm(dim=1)
+            yield Progress(
+                step.index,
+                step.num_steps,
+                step.t,
+                x0,
+                _to_image(setup.prior, mid.detach()) if mid is not None else None,
+                time.perf_counter() - start,
+                residual,
+            )
+    if last is None:
+        raise SamplerDivergedError(f"{entry.label} produced no step")
+    seconds = time.perf_counter() - start
+    samples = _to_image(setup.prior, last.x0_hat.detach())
+    yield summarise(
+        setup,
+        samples,
+        seconds=seconds,
+        network_calls=prior.network_calls,
+        sampler=sampler,
+        params=params,
+        seed=seed,
+    )
+
+
+def summarise(setup: RestoreSetup, samples: Tensor, **extra: Any) -> Result:
+    """Mean, per-pixel std and metrics of restored ``samples`` ``(N, C, H, W)`` in [-1, 1]."""
+    with torch.no_grad():
+        mean = samples.mean(0, keepdim=True)
+        std = samples.std(0, keepdim=True) if samples.shape[0] > 1 else torch.zeros_like(mean)
+        truth = setup.x_true.to(samples)
+        residuals = setup.problem.residual(samples).flatten(1).norm(dim=1)
+        per_sample_psnr = psnr(samples, truth)
+        per_sample_ssim = ssim(samples, truth)
+        best = int(residuals.argmin())
+    metrics = {
+        "psnr": [float(v) for v in per_sample_psnr],
+        "ssim": [float(v) for v in per_sample_ssim],
+        "psnr_mean_image": float(psnr(mean, truth)[0]),
+        "ssim_mean_image": float(ssim(mean, truth)[0]),
+        "residual_norm": [float(v) for v in residuals],
+        "best_by_data_consistency": best,
+        "sigma_y": float(setup.problem.sigma_y),
+        "expected_residual_norm": float(setup.problem.sigma_y)
+        * math.sqrt(setup.problem.y[0].numel()),
+        "lpips": None,
+        "prior": setup.prior_name,
+        "operator": setup.operator_name,
+        **extra,
+    }
+    try:
+        from .metrics import lpips_status
+
+        ok, why = lpips_status()
+        if not ok:
+            metrics["lpips_note"] = why
+    except ImportError:
+        pass
+    return Result(samples, mean, std, setup.observation_image(), metrics, best)
+
+
+def restore(setup: RestoreSetup, sampler: str, **kwargs: Any) -> Result:
+    """Run :func:`restore_stream` to the end and return its :class:`Result`."""
+    result = None
+    for update in restore_stream(setup, sampler, **kwargs):
+        result = update
+    assert isinstance(result, Result)
+    return result

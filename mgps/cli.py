@@ -181,6 +181,29 @@ def cmd_images_table(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_images_exact(args: argparse.Namespace) -> int:
+    from .benchmarks.exact_images import exact_table
+
+    steps = {}
+    for item in args.steps or []:
+        name, _, value = item.partition("=")
+        SAMPLERS[name]
+        steps[name] = int(value)
+    exact_table(
+        args.out,
+        operators=args.operators.split(","),
+        samplers=args.samplers.split(",") if args.samplers else None,
+        num_images=args.n_images,
+        num_samples=args.n_samples,
+        sigma_y=args.sigma_y,
+        steps=steps,
+        overrides=_sampler_overrides(args.param),
+        seed=args.seed,
+    )
+    print((Path(args.out) / "exact_table.md").read_text())
+    return 0
+
+
 def cmd_gmm_sample(args: argparse.Namespace) -> int:
     from .benchmarks.gmm import load_problem, run_sampler
 
@@ -365,6 +388,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_images_table)
 
+    p = images.add_parser(
+        "exact", help="samplers against the exact posterior of the digits-exact prior"
+    )
+    p.add_argument("--out", required=True)
+    p.add_argument("--operators", default="box,half,sr4")
+    p.add_argument("--samplers", default=None)
+    p.add_argument("--n-images", type=int, default=5)
+    p.add_argument("--n-samples", type=int, default=32)
+    p.add_argument("--sigma-y", type=float, default=0.05)
+    p.add_argument(
+        "--steps",
+        action="append",
+        metavar="SAMPLER=K",
+        help="e.g. mgps=100 (defaults: MGPS 100, others 1000)",
+    )
+    p.add_argument("--param", action="append", metavar="SAMPLER:NAME=VALUE")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_images_exact)
+
     gmm = sub.add_parser("gmm", help="Gaussian-mixture problems and benchmarks").add_subparsers(
         dest="gmm_command", required=True
     )
@@ -447,7 +489,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except (ValueError, KeyError, FileNotFoundError, SamplerDivergedError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)  # KeyError quotes its str
+        message = (
+            exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+        )  # KeyError quotes its str
         print(f"error: {message}", file=sys.stderr)
         return 2
 

@@ -14,7 +14,11 @@ from mgps.cli import main
 from mgps.pipeline import prepare, restore, restore_stream
 from mgps.samplers.common import is_latent, operator_supports
 
-IMAGE_OPERATORS = [n for n in mgps.OPERATORS.names(with_tag="image") if "needs-weights" not in mgps.OPERATORS[n].tags]
+IMAGE_OPERATORS = [
+    n
+    for n in mgps.OPERATORS.names(with_tag="image")
+    if "needs-weights" not in mgps.OPERATORS[n].tags
+]
 
 
 def _operator(name, shape):
@@ -39,7 +43,14 @@ def test_every_allowed_pair_runs_on_a_tiny_pixel_prior(sampler, operator, tiny_p
         with pytest.raises(ValueError, match="Samplers that can run it"):
             next(mgps.run(sampler, prior, problem, num_steps=3))
         return
-    out = mgps.sample(sampler, prior, problem, num_steps=3, num_samples=2, generator=torch.Generator().manual_seed(2))
+    out = mgps.sample(
+        sampler,
+        prior,
+        problem,
+        num_steps=3,
+        num_samples=2,
+        generator=torch.Generator().manual_seed(2),
+    )
     assert out.shape == (2, *prior.shape) and torch.isfinite(out).all()
 
 
@@ -55,7 +66,15 @@ def test_every_allowed_pair_runs_on_a_tiny_latent_prior(sampler, operator, tiny_
             next(mgps.run(sampler, prior, problem, num_steps=3))
         return
     kwargs = {"max_iterations": 3} if sampler == "resample" else {}
-    out = mgps.sample(sampler, prior, problem, num_steps=3, num_samples=2, generator=torch.Generator().manual_seed(2), **kwargs)
+    out = mgps.sample(
+        sampler,
+        prior,
+        problem,
+        num_steps=3,
+        num_samples=2,
+        generator=torch.Generator().manual_seed(2),
+        **kwargs,
+    )
     assert out.shape == (2, *prior.shape) and torch.isfinite(out).all()
     assert prior.decode(out).shape == (2, *prior.image_shape)
 
@@ -64,7 +83,9 @@ def test_every_allowed_pair_runs_on_a_tiny_latent_prior(sampler, operator, tiny_
 def image_file(tmp_path):
     rng = np.random.default_rng(0)
     path = tmp_path / "photo.png"
-    Image.fromarray(rng.integers(0, 255, (40, 30, 3), dtype=np.uint8)).save(path)  # odd size, not square
+    Image.fromarray(rng.integers(0, 255, (40, 30, 3), dtype=np.uint8)).save(
+        path
+    )  # odd size, not square
     return path
 
 
@@ -104,7 +125,24 @@ def test_pipeline_rejects_bad_input(tiny_pixel_prior, image_file, tmp_path):
 
 
 def _restore_args(prior_dir, image, out, *extra):
-    return ["restore", "--prior", str(prior_dir), "--operator", "box", "--sampler", "mgps", "--image", str(image), "--steps", "4", "--n-samples", "2", "--out", str(out), *extra]
+    return [
+        "restore",
+        "--prior",
+        str(prior_dir),
+        "--operator",
+        "box",
+        "--sampler",
+        "mgps",
+        "--image",
+        str(image),
+        "--steps",
+        "4",
+        "--n-samples",
+        "2",
+        "--out",
+        str(out),
+        *extra,
+    ]
 
 
 def test_restore_command_end_to_end(tiny_pixel_prior_dir, image_file, tmp_path, capsys):
@@ -113,7 +151,11 @@ def test_restore_command_end_to_end(tiny_pixel_prior_dir, image_file, tmp_path, 
     for name in ("input", "observation", "sample_0", "sample_1", "mean", "std", "best"):
         assert (out / f"{name}.png").exists(), name
     metrics = json.loads((out / "metrics.json").read_text())
-    assert all(np.isfinite(metrics["psnr"])) and metrics["seconds"] > 0 and metrics["network_calls"] > 0
+    assert (
+        all(np.isfinite(metrics["psnr"]))
+        and metrics["seconds"] > 0
+        and metrics["network_calls"] > 0
+    )
     assert "PSNR" in capsys.readouterr().out
 
 
@@ -121,7 +163,9 @@ def test_restore_command_with_a_mask_file(tiny_pixel_prior_dir, image_file, tmp_
     mask = np.full((40, 30), 255, np.uint8)
     mask[10:30, 5:25] = 0  # black = to restore (white = observed)
     Image.fromarray(mask).save(tmp_path / "mask.png")
-    args = _restore_args(tiny_pixel_prior_dir, image_file, tmp_path / "out", "--mask", str(tmp_path / "mask.png"))
+    args = _restore_args(
+        tiny_pixel_prior_dir, image_file, tmp_path / "out", "--mask", str(tmp_path / "mask.png")
+    )
     args[args.index("box")] = "mask"
     assert main(args) == 0
 
@@ -139,7 +183,9 @@ def test_restore_command_with_a_mask_file(tiny_pixel_prior_dir, image_file, tmp_
         ("unknown_prior", "unknown prior 'nope'"),
     ],
 )
-def test_restore_command_rejects_bad_input(case, message, tiny_pixel_prior_dir, image_file, tmp_path, capsys):
+def test_restore_command_rejects_bad_input(
+    case, message, tiny_pixel_prior_dir, image_file, tmp_path, capsys
+):
     args = _restore_args(tiny_pixel_prior_dir, image_file, tmp_path / "out")
     if case == "unreadable":
         bad = tmp_path / "bad.png"
@@ -173,9 +219,69 @@ def test_restore_command_rejects_bad_input(case, message, tiny_pixel_prior_dir, 
 def test_images_table_on_tiny_prior(tiny_pixel_prior_dir, image_file, tmp_path):
     folder = image_file.parent
     out = tmp_path / "table"
-    assert main(["images", "table", "--prior", str(tiny_pixel_prior_dir), "--images", str(folder), "--out", str(out), "--operators", "box,jpeg", "--samplers", "mgps,dps,ddnm", "--param", "mgps:num_steps=3", "--param", "dps:num_steps=3", "--param", "ddnm:num_steps=3"]) == 0
+    assert (
+        main(
+            [
+                "images",
+                "table",
+                "--prior",
+                str(tiny_pixel_prior_dir),
+                "--images",
+                str(folder),
+                "--out",
+                str(out),
+                "--operators",
+                "box,jpeg",
+                "--samplers",
+                "mgps,dps,ddnm",
+                "--param",
+                "mgps:num_steps=3",
+                "--param",
+                "dps:num_steps=3",
+                "--param",
+                "ddnm:num_steps=3",
+            ]
+        )
+        == 0
+    )
     result = json.loads((out / "images_table.json").read_text())
     assert result["summary"]["box"]["mgps"]["runs"] == 1
     assert "ddnm" not in result["summary"]["jpeg"]  # DDNM needs an SVD: skipped, listed
     assert "ddnm×jpeg" in result["config"]["skipped_pairs"]
     assert "| jpeg |" in (out / "images_table.md").read_text()
+
+
+def test_exact_digits_benchmark_tiny(tmp_path):
+    from mgps.benchmarks.exact_images import exact_table
+
+    result = exact_table(
+        tmp_path,
+        operators=["box"],
+        samplers=["mgps", "ddnm"],
+        num_images=1,
+        num_samples=6,
+        steps={"mgps": 5, "ddnm": 10},
+        log=lambda *_: None,
+    )
+    row = result["summary"]["box"]
+    assert row["exact (second draw)"]["sw"] < row["prior"]["sw"]
+    assert set(row) >= {"mgps", "ddnm"} and all(
+        np.isfinite(row[n]["mean_rmse"]) for n in ("mgps", "ddnm")
+    )
+    assert "| box |" in (tmp_path / "exact_table.md").read_text()
+
+
+def test_digits_exact_posterior_for_a_mask(rng):
+    prior = mgps.load_prior("digits-exact")
+    op = mgps.OPERATORS["half"].obj(prior.shape)
+    x = prior.sample(1, rng).float()
+    problem = mgps.measure(x, op, 0.05, rng)
+    post = prior.posterior_for(problem)
+    samples = post.sample(8, rng)
+    assert samples.shape == (8, 1, 28, 28)
+    # the observed half is pinned down to the noise level; the missing half varies
+    observed = samples[..., :14].flatten(1)
+    assert float((observed - x.double()[..., :14].flatten(1)).abs().mean()) < 0.1
+    assert float(samples[..., 14:].std(0).mean()) > 2 * float(samples[..., :14].std(0).mean())
+    with pytest.raises(ValueError, match="needs a linear operator"):
+        prior.posterior_for(mgps.measure(x, mgps.OPERATORS["hdr"].obj(prior.shape), 0.05))

@@ -326,8 +326,22 @@ class GaussianMixturePrior:
             post_means,
             post_covs,
             alphas_cumprod=self.alphas_cumprod,
-            dtype=self.means.dtype,
+            dtype=f64,
+            event_shape=self.event_shape,
         )
+
+    def posterior_for(self, problem) -> GaussianMixturePrior:
+        """The exact posterior for an :class:`~mgps.types.InverseProblem` with a linear operator
+        (its matrix is materialised if the operator does not carry one)."""
+        from ..operators.base import dense_matrix
+
+        if not getattr(problem.operator, "linear", False):
+            name = getattr(problem.operator, "name", "this operator")
+            raise ValueError(f"the exact posterior needs a linear operator; {name!r} is nonlinear")
+        if problem.y.shape[0] != 1:
+            raise ValueError("the exact posterior is for one observation (y with batch size 1)")
+        A = dense_matrix(problem.operator, self.shape)
+        return self.posterior(A, problem.y.reshape(-1), float(problem.sigma_y))
 
     def to(
         self, device: torch.device | str | None = None, dtype: torch.dtype | None = None

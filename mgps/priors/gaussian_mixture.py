@@ -218,9 +218,9 @@ class GaussianMixturePrior:
             (x * x).sum(1, keepdim=True) - 2 * sa * x @ mu.T + a * (mu * mu).sum(1)
         )  # (B, C) ‖x − √a μ_c‖²
         if k:
-            p = torch.einsum("bd,cdk->bck", x, U) - sa * torch.einsum(
-                "cd,cdk->ck", mu, U
-            )  # (B, C, k)
+            C = U.shape[0]
+            proj = (x @ U.permute(1, 0, 2).reshape(d, C * k)).reshape(-1, C, k)
+            p = proj - sa * torch.einsum("cd,cdk->ck", mu, U)  # (B, C, k) = U_cᵀ(x − √a μ_c)
             p2 = p * p
             along = (p2 / denom).sum(2)
             off = (sq - p2.sum(2)).clamp_min(0.0) / v if k < d else torch.zeros_like(sq)
@@ -258,7 +258,10 @@ class GaussianMixturePrior:
         out = x * (sa * (resp * (iso / v)).sum(1, keepdim=True)) + (resp * (1 - a * iso / v)) @ mu
         if p is not None:
             coef = (iso[:, None] + lam) / denom - (iso / v)[:, None]  # (C, k)
-            out = out + sa * torch.einsum("bc,cdk,bck->bd", resp, U, coef * p)
+            weighted = (resp[:, :, None] * coef * p).reshape(x.shape[0], -1)  # (B, C·k)
+            out = out + sa * weighted @ U.permute(0, 2, 1).reshape(
+                -1, U.shape[1]
+            )  # Σ_c γ_c U_c (coef ⊙ p_c)
         return out.reshape(x_t.shape)
 
     def score(self, x_t: Tensor, t: int) -> Tensor:

@@ -1,0 +1,41 @@
+"""Unconditional sampling from a prior (DDPM / DDIM on the padded time grid, spec §1.5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from .samplers.common import prior_device, prior_dtype
+from .schedules import ddpm_step, spaced_timesteps
+
+__all__ = ["prior_samples"]
+
+
+@torch.no_grad()
+def prior_samples(
+    prior: Any,
+    num_samples: int,
+    *,
+    num_steps: int = 100,
+    eta_ddim: float = 0.0,
+    generator: torch.Generator | None = None,
+) -> Tensor:
+    """Draw ``num_samples`` samples of the prior: x_T ~ N(0, I), then p_{t'|t} steps
+    (η_ddim = 1: DDPM, 0: DDIM) and the final denoising D_{τ_1} (spec §1.5).
+
+    Returns ``(num_samples, *prior.shape)`` in the prior's space (latents for a latent prior).
+    """
+    timesteps = spaced_timesteps(prior.alphas_cumprod.numel() - 1, num_steps)
+    gen_device = generator.device if generator is not None else prior_device(prior)
+    x = torch.randn(
+        (num_samples, *prior.shape),
+        generator=generator,
+        dtype=prior_dtype(prior),
+        device=gen_device,
+    ).to(prior_device(prior))
+    for i in range(num_steps, 1, -1):
+        t, t_prev = timesteps[i], timesteps[i - 1]
+        x = ddpm_step(prior.alphas_cumprod, t_prev, t, x, prior.x0_pred(x, t), generator, eta_ddim)
+    return prior.x0_pred(x, timesteps[1])

@@ -21,7 +21,11 @@ from mgps.metrics import random_directions, sliced_wasserstein
 from mgps.types import SamplerDivergedError
 
 BASE = GMM_DEFAULTS["mgps"]
-UNIFORM_20 = {"num_gradient_steps": 20, "num_gradient_steps_initial": 20, "num_gradient_steps_periodic": 20}
+UNIFORM_20 = {
+    "num_gradient_steps": 20,
+    "num_gradient_steps_initial": 20,
+    "num_gradient_steps_periodic": 20,
+}
 CONFIGS = {
     "paper GMM config: η=0.5, lr=0.1, K=300, M=2 (20 early/every 10th)": {},
     "η=0.25": {"midpoint": 0.25},
@@ -53,27 +57,57 @@ def main() -> None:
     for k in range(args.instances):
         inst_seed = args.seed * 1_000_003 + 1000 * args.dim + k  # the same instances as the table
         inst = make_instance(args.dim, args.obs_dim, args.sigma_y, inst_seed)
-        reference = inst.posterior.sample(args.n_samples, torch.Generator().manual_seed(inst_seed + 1))
+        reference = inst.posterior.sample(
+            args.n_samples, torch.Generator().manual_seed(inst_seed + 1)
+        )
         for label, kw in CONFIGS.items():
             try:
-                x, seconds = run_sampler(inst, "mgps", args.n_samples, inst_seed + 2, dtype=torch.float32, **{**BASE, **kw})
+                x, seconds = run_sampler(
+                    inst,
+                    "mgps",
+                    args.n_samples,
+                    inst_seed + 2,
+                    dtype=torch.float32,
+                    **{**BASE, **kw},
+                )
                 sw, diverged = sliced_wasserstein(x, reference, directions=directions), False
             except SamplerDivergedError:
                 sw, seconds, diverged = math.nan, math.nan, True
-            records.append({"instance": k, "config": label, "kwargs": {**BASE, **kw}, "sw": sw, "seconds": seconds, "diverged": diverged})
+            records.append(
+                {
+                    "instance": k,
+                    "config": label,
+                    "kwargs": {**BASE, **kw},
+                    "sw": sw,
+                    "seconds": seconds,
+                    "diverged": diverged,
+                }
+            )
             print(f"instance {k}: {label}: SW={sw:.3f} ({seconds:.1f} s)", flush=True)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    lines = [f"| MGPS variant (d={args.dim}, d_y={args.obs_dim}, {args.instances} instances) | SW | diverged | s/run |", "|---|---|---|---|"]
+    lines = [
+        f"| MGPS variant (d={args.dim}, d_y={args.obs_dim}, {args.instances} instances) | SW | diverged | s/run |",
+        "|---|---|---|---|",
+    ]
     summary = {}
     for label in CONFIGS:
         rows = [r for r in records if r["config"] == label]
         ok = [r for r in rows if not r["diverged"]]
         mean, half = _ci95([r["sw"] for r in ok])
         secs = sum(r["seconds"] for r in ok) / max(len(ok), 1)
-        summary[label] = {"sw_mean": mean, "sw_ci95": half, "diverged": len(rows) - len(ok), "seconds_mean": secs}
+        summary[label] = {
+            "sw_mean": mean,
+            "sw_ci95": half,
+            "diverged": len(rows) - len(ok),
+            "seconds_mean": secs,
+        }
         lines.append(f"| {label} | {_fmt(mean, half)} | {len(rows) - len(ok)} | {secs:.1f} |")
-    (out / "mgps_sweep.json").write_text(json.dumps({"config": vars(args), "summary": summary, "records": records}, indent=1, default=float))
+    (out / "mgps_sweep.json").write_text(
+        json.dumps(
+            {"config": vars(args), "summary": summary, "records": records}, indent=1, default=float
+        )
+    )
     (out / "mgps_sweep.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

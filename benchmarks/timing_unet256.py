@@ -30,10 +30,27 @@ CELEBAHQ_256 = {
     "out_channels": 3,
     "layers_per_block": 2,
     "block_out_channels": (128, 128, 256, 256, 512, 512),
-    "down_block_types": ("DownBlock2D", "DownBlock2D", "DownBlock2D", "DownBlock2D", "AttnDownBlock2D", "DownBlock2D"),
-    "up_block_types": ("UpBlock2D", "AttnUpBlock2D", "UpBlock2D", "UpBlock2D", "UpBlock2D", "UpBlock2D"),
+    "down_block_types": (
+        "DownBlock2D",
+        "DownBlock2D",
+        "DownBlock2D",
+        "DownBlock2D",
+        "AttnDownBlock2D",
+        "DownBlock2D",
+    ),
+    "up_block_types": (
+        "UpBlock2D",
+        "AttnUpBlock2D",
+        "UpBlock2D",
+        "UpBlock2D",
+        "UpBlock2D",
+        "UpBlock2D",
+    ),
 }
-RUNS = {"MGPS-50": ("mgps", {"num_steps": 50}), "DPS-1000": ("dps", {"num_steps": 1000, "step_size": 1.0})}
+RUNS = {
+    "MGPS-50": ("mgps", {"num_steps": 50}),
+    "DPS-1000": ("dps", {"num_steps": 1000, "step_size": 1.0}),
+}
 
 
 def build_prior(device: torch.device) -> DiffusersPixelPrior:
@@ -41,14 +58,21 @@ def build_prior(device: torch.device) -> DiffusersPixelPrior:
 
     torch.manual_seed(0)
     unet = UNet2DModel(**CELEBAHQ_256)
-    return DiffusersPixelPrior(unet, DDPMScheduler(num_train_timesteps=1000, beta_schedule="linear")).to(device)
+    return DiffusersPixelPrior(
+        unet, DDPMScheduler(num_train_timesteps=1000, beta_schedule="linear")
+    ).to(device)
 
 
 class CountingStandIn:
     """Same interface as the real prior, free to evaluate; counts forwards and VJP-forwards."""
 
     def __init__(self, prior) -> None:
-        self.alphas_cumprod, self.shape, self.dtype, self.device = prior.alphas_cumprod, prior.shape, torch.float32, torch.device("cpu")
+        self.alphas_cumprod, self.shape, self.dtype, self.device = (
+            prior.alphas_cumprod,
+            prior.shape,
+            torch.float32,
+            torch.device("cpu"),
+        )
         self.forward = 0
         self.with_vjp = 0
 
@@ -85,7 +109,9 @@ def unit_costs(prior, device, reps: int) -> tuple[float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--mode", choices=["full", "estimate"], default=None)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None)
@@ -97,13 +123,21 @@ def main() -> None:
     mode = args.mode or ("full" if device.type == "cuda" else "estimate")
     prior = build_prior(device)
     params = sum(p.numel() for p in prior.unet.parameters())
-    x_true = torch.rand(1, *prior.shape, generator=torch.Generator().manual_seed(0), device="cpu").to(device) * 2 - 1
+    x_true = (
+        torch.rand(1, *prior.shape, generator=torch.Generator().manual_seed(0), device="cpu").to(
+            device
+        )
+        * 2
+        - 1
+    )
     op = mgps.OPERATORS["box"].obj(prior.shape)
     problem = measure(x_true, op, 0.05, torch.Generator().manual_seed(1))
     report = {
         "model": "UNet2DModel with the google/ddpm-ema-celebahq-256 architecture, random weights",
         "parameters": params,
-        "device": torch.cuda.get_device_name(0) if device.type == "cuda" else (platform.processor() or platform.machine()),
+        "device": torch.cuda.get_device_name(0)
+        if device.type == "cuda"
+        else (platform.processor() or platform.machine()),
         "torch_threads": torch.get_num_threads(),
         "mode": mode,
         "task": "box inpainting 256×256, one sample",
@@ -113,14 +147,27 @@ def main() -> None:
     report["seconds_per_forward"], report["seconds_per_forward_and_vjp"] = forward, with_vjp
     for label, (sampler, kwargs) in RUNS.items():
         stand_in = CountingStandIn(prior)
-        mgps.sample(sampler, stand_in, problem, generator=torch.Generator().manual_seed(0), **kwargs)
-        row = {"sampler": sampler, "params": kwargs, "forward_calls": stand_in.forward, "vjp_calls": stand_in.with_vjp}
+        mgps.sample(
+            sampler, stand_in, problem, generator=torch.Generator().manual_seed(0), **kwargs
+        )
+        row = {
+            "sampler": sampler,
+            "params": kwargs,
+            "forward_calls": stand_in.forward,
+            "vjp_calls": stand_in.with_vjp,
+        }
         row["estimated_seconds"] = stand_in.forward * forward + stand_in.with_vjp * with_vjp
         if mode == "full":
             if device.type == "cuda":
                 torch.cuda.synchronize()
             start = time.perf_counter()
-            mgps.sample(sampler, prior, problem, generator=torch.Generator(device="cpu").manual_seed(0), **kwargs)
+            mgps.sample(
+                sampler,
+                prior,
+                problem,
+                generator=torch.Generator(device="cpu").manual_seed(0),
+                **kwargs,
+            )
             if device.type == "cuda":
                 torch.cuda.synchronize()
             row["measured_seconds"] = time.perf_counter() - start
@@ -130,7 +177,9 @@ def main() -> None:
         report["runs"][label] = row
         print(json.dumps({label: row}))
     key = "measured_seconds" if mode == "full" else "estimated_seconds"
-    report["ratio_dps1000_over_mgps50"] = report["runs"]["DPS-1000"][key] / report["runs"]["MGPS-50"][key]
+    report["ratio_dps1000_over_mgps50"] = (
+        report["runs"]["DPS-1000"][key] / report["runs"]["MGPS-50"][key]
+    )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1))

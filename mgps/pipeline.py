@@ -82,13 +82,17 @@ class RestoreSetup:
 
 @dataclass
 class Progress:
-    """A streamed update: the current clean estimate (and MGPS's midpoint), as images."""
+    """A streamed update, as images in [-1, 1]: the current clean estimate, MGPS's midpoint
+    sample (``None`` for other samplers) and the chain's state x_t (``None`` for latent priors,
+    whose noisy latents are not images). ``seconds`` is the time spent inside the sampler so
+    far, not the time the consumer spends between updates."""
 
     index: int
     num_steps: int
     t: int
     x0_hat: Tensor
     midpoint: Tensor | None
+    x_t: Tensor | None
     seconds: float
     residual_norm: Tensor
 
@@ -206,7 +210,7 @@ def restore_stream(
         raise ValueError("every must be at least 1")
     prior = CountingPrior(setup.prior)
     generator = torch.Generator().manual_seed(seed)
-    start = time.perf_counter()
+    seconds = 0.0  # time inside the sampler and the conversions, excluding the consumer's
     last = None
     stream = run(
         sampler,
@@ -217,25 +221,29 @@ def restore_stream(
         x_init=x_init,
         **params,
     )
-    for step in stream:
+    latent = is_latent(setup.prior)
+    while True:
+        start = time.perf_counter()
+        step = next(stream, None)
+        if step is None:
+            seconds += time.perf_counter() - start
+            break
         last = step
         if step.index % every == 0 or step.index == step.num_steps - 1:
             x0 = _to_image(setup.prior, step.x0_hat.detach())
             mid = step.extras.get("midpoint")
+            mid_image = _to_image(setup.prior, mid.detach()) if mid is not None else None
+            x_t = None if latent else _to_image(setup.prior, step.x_t.detach())
             with torch.no_grad():
                 residual = setup.problem.residual(x0).flatten(1).norm(dim=1)
+            seconds += time.perf_counter() - start
             yield Progress(
-                step.index,
-                step.num_steps,
-                step.t,
-                x0,
-                _to_image(setup.prior, mid.detach()) if mid is not None else None,
-                time.perf_counter() - start,
-                residual,
+                step.index, step.num_steps, step.t, x0, mid_image, x_t, seconds, residual
             )
+        else:
+            seconds += time.perf_counter() - start
     if last is None:
         raise SamplerDivergedError(f"{entry.label} produced no step")
-    seconds = time.perf_counter() - start
     samples = _to_image(setup.prior, last.x0_hat.detach())
     yield summarise(
         setup,

@@ -22,6 +22,7 @@ class UnknownNameError(KeyError, ValueError):
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
 
+
 T = TypeVar("T", bound=Callable[..., Any])
 
 

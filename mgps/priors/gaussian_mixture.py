@@ -190,6 +190,13 @@ class GaussianMixturePrior:
         """``(d,)`` mixture mean."""
         return self.weights @ self.means
 
+    def variance(self) -> Tensor:
+        """``(d,)`` per-coordinate variance of the mixture (the covariance's diagonal, without
+        forming any d × d matrix)."""
+        m = self.mean()
+        diag_c = self.iso_var[:, None] + torch.einsum("cdk,ck->cd", self.basis**2, self.extra_var)
+        return self.weights @ (diag_c + self.means**2) - m**2
+
     def covariance(self) -> Tensor:
         """``(d, d)`` mixture covariance."""
         m = self.mean()
@@ -309,7 +316,7 @@ class GaussianMixturePrior:
         if A.ndim != 2 or A.shape[1] != self.dim or A.shape[0] != y.numel():
             raise ValueError(f"A must be ({y.numel()}, {self.dim}); got {tuple(A.shape)}")
         mu, w = self.means.to(f64), self.weights.to(f64)
-        covs = self.covariances().to(f64)
+        covs = self.to(dtype=f64).covariances()  # in float64 even for a float32 prior
         m = A.shape[0]
         A_cov = A @ covs  # (C, m, d) = A Σ_c
         S = A_cov @ A.T + sigma_y**2 * torch.eye(m, dtype=f64, device=A.device)

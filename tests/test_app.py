@@ -1,0 +1,315 @@
+"""The app's handlers, called as plain functions on the embedded priors, and the UI built
+without launching it. (Launched and driven by a client: test_app_client.py; by a browser:
+test_app_browser.py.)"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from PIL import Image  # noqa: E402
+
+import mgps  # noqa: E402
+from app import catalog, gmm_tab, handlers  # noqa: E402
+from app.convert import display, editor_image, editor_mask  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+DIGIT = ROOT / "assets" / "examples" / "digit_3_1.png"
+
+
+def stroke_layer(shape=(28, 28), rows=slice(10, 18), cols=slice(5, 20)) -> np.ndarray:
+    """An RGBA layer as the ImageEditor sends it: opaque where the user drew."""
+    layer = np.zeros((*shape, 4), np.uint8)
+    layer[rows, cols] = (255, 45, 85, 255)
+    return layer
+
+
+def editor_value(layers=None, background=None) -> dict:
+    bg = np.asarray(Image.open(DIGIT).convert("RGBA")) if background is None else background
+    return {
+        "background": bg,
+        "layers": [stroke_layer()] if layers is None else layers,
+        "composite": None,
+    }
+
+
+def drain(stream):
+    return list(stream)
+
+
+# ---------------------------------------------------------------------------- the package
+def test_app_package_wins_over_app_py_and_demo_is_importable():
+    import app
+    import app.ui
+
+    assert Path(app.__file__).name == "__init__.py"
+    spec = importlib.util.spec_from_file_location("app_main", ROOT / "app.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    import gradio as gr
+
+    assert isinstance(module.demo, gr.Blocks)
+    api = module.demo.get_api_info()["named_endpoints"]
+    assert {"/restore", "/compare", "/tradeoff"} <= set(api)
+    names = [p["parameter_name"] for p in api["/restore"]["parameters"]]
+    # every sampler parameter of the registry is a named (optional) API parameter
+    for e in mgps.SAMPLERS:
+        for p in e.params:
+            assert f"{e.name}__{p.name}" in names
+    assert module.demo._queue.max_size == app.ui.QUEUE_SIZE
+
+
+def test_device_is_chosen_once_and_the_zerogpu_decorator_is_a_no_op_here():
+    from app import device
+
+    def f():
+        return 1
+
+    assert device.gpu(duration=10)(f) is f
+    assert device.DEVICE.type in ("cpu", "cuda")
+
+
+# ---------------------------------------------------------------------------- catalog
+def test_catalog_comes_from_the_registries():
+    ops = [e.name for e in catalog.image_operators()]
+    assert set(ops) == set(mgps.OPERATORS.names(with_tag="image")) - set(
+        mgps.OPERATORS.names(with_tag="needs-weights")
+    )
+    priors = {p.name: p for p in catalog.priors()}
+    assert set(priors) == {e.name for e in mgps.PRIORS if not e.tags & catalog.NON_IMAGE_TAGS}
+    assert priors["digits"].available and priors["digits-exact"].available
+    for p in priors.values():
+        assert p.available or p.why
+    assert catalog.incompatibility("mgps", "jpeg", "digits") is None
+    why = catalog.incompatibility("ddnm", "jpeg", "digits")
+    assert why and "nonlinear" in why  # the library's own message
+    assert catalog.incompatibility("psld", "box", "digits")  # latent-only sampler
+    assert catalog.incompatibility("ddnm", "gaussian_blur", "digits")  # no SVD
+    assert catalog.initial_values("dps", "box")["step_size"] == 1.0  # paper's per-task preset
+    assert catalog.initial_values("mgps", "box")["num_steps"] == 50
+
+
+def test_editor_mask_reads_alpha_of_layers():
+    assert editor_mask(editor_value(layers=[])) is None
+    assert editor_mask(editor_value(layers=[np.zeros((28, 28, 4), np.uint8)])) is None
+    mask = editor_mask(editor_value())
+    assert mask.dtype == bool and mask[12, 10] and not mask[0, 0]
+    assert editor_image(None) is None
+    big = display(mgps.load_image(DIGIT, size=28, channels=1).image)
+    assert big.shape == (224, 224) and big.dtype == np.uint8
+
+
+# ---------------------------------------------------------------------------- restore
+def test_restore_streams_frames_then_the_results():
+    request = handlers.RestoreRequest(
+        image=editor_value(),
+        sampler="mgps",
+        num_samples=2,
+        seed=3,
+        sampler_params={"num_steps": 4, "num_gradient_steps_initial": 2},
+    )
+    frames = drain(handlers.restore(request))
+    progress = [f for f in frames if isinstance(f, handlers.Frame)]
+    final = frames[-1]
+    assert isinstance(final, handlers.Final)
+    assert len(progress) == 5  # the observation, then one per step
+    assert progress[0].observation is not None and progress[0].step == 0
+    streamed = [f for f in progress if f.x0_hat is not None]
+    assert len(streamed) >= 2 and streamed[0].midpoint is not None  # MGPS's midpoint
+    assert streamed[0].x0_hat.shape == (224, 224)
+    assert not np.array_equal(streamed[0].x0_hat, streamed[-1].x0_hat)
+    assert [f.step for f in progress] == [0, 1, 2, 3, 4]
+    assert final.restoration.shape == (224, 224)
+    assert len(final.gallery) == 2 + 2  # samples, mean, std
+    m = final.metrics
+    assert len(m["psnr"]) == 2 and m["sampler"] == "mgps" and m["seed"] == 3
+    assert "PSNR" in final.table and "data consistency" in final.table
+
+
+def test_restore_other_degradation_with_operator_params():
+    request = handlers.RestoreRequest(
+        image=str(DIGIT),
+        operator="gaussian_blur",
+        sampler="dps",
+        num_samples=1,
+        operator_params={"std": 2.0, "kernel_size": 31},
+        sampler_params={"num_steps": 3},
+    )
+    frames = drain(handlers.restore(request))
+    assert isinstance(frames[-1], handlers.Final)
+    assert frames[-1].metrics["operator"] == "gaussian_blur"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (dict(image=None), "Upload an image"),
+        (dict(image=editor_value(layers=[])), "draw over"),  # empty mask
+        (
+            dict(image=editor_value(layers=[stroke_layer(rows=slice(0, 28), cols=slice(0, 28))])),
+            "observes no pixel",
+        ),  # full mask
+        (dict(num_samples=17), "between 1 and 16"),
+        (dict(num_samples=2.5), "whole number"),
+        (dict(sigma_y=float("nan")), "σ_y"),
+        (dict(sigma_y=-1), "σ_y"),
+        (dict(seed=-4), "seed"),
+        (dict(sampler_params={"num_steps": 5000}), "num_steps"),
+        (dict(sampler_params={"lr": float("inf")}), "finite"),
+        (dict(sampler_params={"bogus": 1}), "no parameter"),
+        (dict(sampler="ddnm", operator="jpeg"), "nonlinear"),
+        (dict(sampler="nope"), "unknown sampler"),
+        (dict(prior="fashion"), "Fashion-MNIST .* unavailable"),
+        (dict(operator="nonlinear_blur"), "not offered"),
+    ],
+)
+def test_restore_bad_input_raises_a_clear_value_error(change, message):
+    request = handlers.RestoreRequest(
+        **{
+            "image": editor_value(),
+            "sampler_params": {"num_steps": 2},
+            "num_samples": 1,
+            **change,
+        }
+    )
+    if (
+        change.get("prior") == "fashion"
+        and {p.name: p for p in catalog.priors()}["fashion"].available
+    ):
+        pytest.skip("the fashion prior has been trained: it is available")
+    with pytest.raises(ValueError, match=message):
+        drain(handlers.restore(request))
+
+
+def test_odd_images_are_accepted(tmp_path):
+    """Grayscale, RGBA, a 1-pixel image and a wide image all load (with notes)."""
+    cases = {
+        "gray": np.full((40, 30), 200, np.uint8),
+        "rgba": np.dstack([np.full((28, 28, 3), 90, np.uint8), np.full((28, 28), 128, np.uint8)]),
+        "pixel": np.full((1, 1, 3), 255, np.uint8),
+        "wide": np.zeros((10, 300, 3), np.uint8),
+    }
+    for name, array in cases.items():
+        path = tmp_path / f"{name}.png"
+        Image.fromarray(array).save(path)
+        request = handlers.RestoreRequest(
+            image=str(path),
+            operator="box",
+            sampler="ddnm",
+            sampler_params={"num_steps": 2},
+            num_samples=1,
+        )
+        frames = drain(handlers.restore(request))
+        assert isinstance(frames[-1], handlers.Final), name
+
+
+def test_huge_and_broken_images_are_refused_before_decoding(tmp_path):
+    huge = tmp_path / "huge.png"
+    Image.new("L", (5000, 5000)).save(huge)  # 25 MP > 20 MP
+    with pytest.raises(ValueError, match="megapixels"):
+        drain(handlers.restore(handlers.RestoreRequest(image=str(huge), operator="box")))
+    text = tmp_path / "notes.png"
+    text.write_text("not an image")
+    with pytest.raises(ValueError, match="not an image"):
+        drain(handlers.restore(handlers.RestoreRequest(image=str(text), operator="box")))
+
+
+def test_diverging_sampler_is_reported_as_a_gradio_error(monkeypatch):
+    import gradio as gr
+
+    from app import ui
+
+    def diverging(setup, sampler, **kw):
+        raise mgps.SamplerDivergedError("MGPS diverged at step 3/50: lower lr")
+        yield  # a generator, as the library's
+
+    monkeypatch.setattr(handlers, "restore_stream", diverging)
+    request = handlers.RestoreRequest(image=editor_value(), sampler_params={"num_steps": 2})
+    with pytest.raises(gr.Error, match="diverged at step 3/50"):
+        drain(ui._guard(handlers.restore(request)))
+    with pytest.raises(gr.Error, match="Upload an image"):
+        drain(ui._guard(handlers.restore(handlers.RestoreRequest(image=None))))
+
+
+# ---------------------------------------------------------------------------- compare
+def test_compare_streams_all_samplers_from_one_initial_noise(monkeypatch):
+    import mgps.pipeline as pipeline
+
+    seen = []
+    real = pipeline.restore_stream
+
+    def spy(setup, sampler, **kw):
+        seen.append((sampler, kw["x_init"]))
+        return real(setup, sampler, **kw)
+
+    monkeypatch.setattr(handlers, "restore_stream", spy)
+    request = handlers.CompareRequest(
+        image=editor_value(),
+        samplers=("mgps", "dps", "ddnm", "psld"),
+        num_steps=3,
+        num_samples=2,
+        seed=5,
+    )
+    frames = drain(handlers.compare(request))
+    assert [s for s, _ in seen] == ["mgps", "dps", "ddnm"]  # PSLD (latent only) skipped
+    assert all(x is seen[0][1] for _, x in seen)  # one x_init shared by all
+    assert seen[0][1].shape == (2, 1, 28, 28)
+    assert any("PSLD" in n for n in frames[0].notes)
+    assert len(frames) > 3
+    final = frames[-1]
+    assert final.final and len(final.table) == 3 and all(r[1] == "done" for r in final.table)
+    assert len(final.live) == 3 and len(final.summary) == 6
+    assert final.figure is not None and len(final.figure.data) == 3
+
+
+def test_compare_on_the_exact_prior_shows_the_exact_posterior():
+    request = handlers.CompareRequest(
+        image=str(DIGIT),
+        operator="half",
+        prior="digits-exact",
+        samplers=("ddnm",),
+        num_steps=3,
+        num_samples=2,
+    )
+    final = drain(handlers.compare(request))[-1]
+    captions = [c for _, c in final.summary]
+    assert "exact posterior mean" in captions and any("exact posterior std" in c for c in captions)
+    assert final.table[0][-1] is not None  # RMSE against the exact mean
+
+
+def test_compare_refuses_bad_requests():
+    with pytest.raises(ValueError, match="at least one"):
+        drain(handlers.compare(handlers.CompareRequest(image=str(DIGIT), samplers=())))
+    with pytest.raises(ValueError, match="None of the chosen"):
+        drain(
+            handlers.compare(
+                handlers.CompareRequest(
+                    image=str(DIGIT), operator="jpeg", samplers=("ddnm", "diffpir")
+                )
+            )
+        )
+    with pytest.raises(ValueError, match="at most"):
+        drain(
+            handlers.compare(
+                handlers.CompareRequest(image=str(DIGIT), samplers=tuple(mgps.SAMPLERS.names()))
+            )
+        )
+
+
+# ---------------------------------------------------------------------------- trade-off tab
+def test_tradeoff_view_and_eta_curve():
+    view = gmm_tab.toy_view("mgps", eta=0.5, num_steps=20)
+    assert np.isfinite(view.sw) and "Wasserstein" in view.summary
+    assert len(view.animation.frames) >= 5
+    names = [t.name for t in view.scatter.data]
+    assert "exact posterior" in names and "prior" in names
+    fig = gmm_tab.eta_curve_figure(0.5, [(0.5, view.sw)])
+    assert len(fig.data) == 2
+    assert 0.0 < gmm_tab.best_eta() < 1.0  # the trade-off: best η strictly inside
+    with pytest.raises(ValueError):
+        gmm_tab.toy_view("mgps", eta=1.5)

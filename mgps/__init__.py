@@ -8,7 +8,7 @@ Midpoint Guidance Posterior Sampling (Moufad et al., ICLR 2025).
 
 from __future__ import annotations
 
-from . import operators, priors, samplers  # noqa: F401  (fills the registries)
+from . import ecg, operators, priors, samplers  # noqa: F401  (fills the registries)
 from .metrics import gaussian_w2, sliced_wasserstein
 from .operators import MatrixOperator, dense_matrix, measure
 from .priors import GaussianMixturePrior, gaussian_prior, gmm25, load_prior

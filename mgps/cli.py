@@ -6,6 +6,9 @@ Commands:
   gmm ablation    Figure 4 (MGPS's SW against the number of gradient steps)
   gaussian-eta    Example 3.2 (exact W2 of the MGPS surrogate against the midpoint η)
   restore         restore an image file with any prior, operator and sampler
+  images table    every sampler × operator pair on a folder of images
+  images exact    samplers against the exact posterior of the digits-exact prior
+  ecg table       ECG missing block / missing leads: MAE and RMSE per sampler
   samplers        list the samplers with their parameters
   operators       list the operators with their parameters
   priors          list the registered priors
@@ -406,6 +409,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--param", action="append", metavar="SAMPLER:NAME=VALUE")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_images_exact)
+
+    from .ecg.cli import add_ecg_commands
+
+    add_ecg_commands(sub)
 
     gmm = sub.add_parser("gmm", help="Gaussian-mixture problems and benchmarks").add_subparsers(
         dest="gmm_command", required=True

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from ..operators.base import SVDOperator
+from ..operators.selection import SelectionOperator
 from ..registry import OPERATORS, Param
 from .leads import LEADS_9
 
@@ -59,7 +59,7 @@ def ecg_shape(name: str, shape: Sequence[int]) -> tuple[int, int]:
     return dims  # type: ignore[return-value]
 
 
-class EcgMaskOperator(SVDOperator):
+class EcgMaskOperator(SelectionOperator):
     """Keep the entries of a ``(C, L)`` window where ``mask`` is true.
 
     Args:
@@ -72,9 +72,6 @@ class EcgMaskOperator(SVDOperator):
         observed_index, missing_index: flat indices (channel-major) of the two parts.
     """
 
-    linear = True
-    has_svd = True
-
     def __init__(self, mask: Tensor, name: str = "ecg_mask") -> None:
         mask = torch.as_tensor(mask).to(torch.bool).cpu()
         if mask.ndim != 2:
@@ -86,28 +83,9 @@ class EcgMaskOperator(SVDOperator):
                 f"(it observes {n_observed} of {mask.numel()})"
             )
         self.name = name
-        self.x_shape: tuple[int, ...] = tuple(mask.shape)
-        self.mask = mask
-        flat = mask.flatten()
-        self.observed_index = torch.nonzero(flat).flatten()
-        self.missing_index = torch.nonzero(~flat).flatten()
-        self.permutation = torch.cat([self.observed_index, self.missing_index])
-        self.inverse_permutation = torch.argsort(self.permutation)
-        self._ones = torch.ones(n_observed, dtype=torch.float64)
-        self._cache: dict[tuple, Tensor] = {}
+        self._set_mask(mask)
 
-    # -- helpers
-    @property
-    def y_dim(self) -> int:
-        return int(self.observed_index.numel())
-
-    def _index(self, key: str, like: Tensor) -> Tensor:
-        cache_key = (key, like.device)
-        if cache_key not in self._cache:
-            self._cache[cache_key] = getattr(self, key).to(like.device)
-        return self._cache[cache_key]
-
-    def _check(self, x: Tensor) -> Tensor:
+    def check_input(self, x: Tensor) -> Tensor:
         if not isinstance(x, Tensor):
             raise TypeError(f"{self.name}: expected a torch.Tensor, got {type(x).__name__}")
         if x.ndim != 3 or tuple(x.shape[1:]) != self.x_shape:
@@ -118,65 +96,10 @@ class EcgMaskOperator(SVDOperator):
             )
         return x
 
-    def _scatter(self, y: Tensor, fill: float) -> Tensor:
-        y = y.reshape(y.shape[0], -1)
-        if y.shape[1] != self.y_dim:
-            raise ValueError(
-                f"{self.name}: expected observations of shape (B, {self.y_dim}), got {tuple(y.shape)}"
-            )
-        out = y.new_full((y.shape[0], self.x_numel), fill)
-        out = out.index_copy(1, self._index("observed_index", y), y)
-        return out.reshape(-1, *self.x_shape)
-
-    # -- the operator
-    def A(self, x: Tensor) -> Tensor:
-        """``(B, C, L) -> (B, n)``: the observed entries, channel-major."""
-        x = self._check(x)
-        return x.flatten(1).index_select(1, self._index("observed_index", x))
-
-    def A_adjoint(self, y: Tensor) -> Tensor:
-        """``(B, n) -> (B, C, L)``: y at the observed entries, zeros elsewhere."""
-        return self._scatter(y, 0.0)
-
-    def A_pinv(self, y: Tensor) -> Tensor:
-        """Exact pseudo-inverse, equal to the adjoint (``A Aᵀ = I``)."""
-        return self._scatter(y, 0.0)
-
     def observation_signal(self, y: Tensor, fill: float = math.nan) -> Tensor:
         """The observation put back in a ``(B, C, L)`` window, missing entries = ``fill``
         (NaN by default, so plots leave gaps)."""
         return self._scatter(y.detach(), fill)
-
-    def missing_mask(self) -> Tensor:
-        """bool ``(C, L)``, True where the entry is missing."""
-        return ~self.mask
-
-    # -- SVD: V = permutation (observed first), s = 1, U = I
-    def singular_values(self) -> Tensor:
-        return self._ones
-
-    def V(self, coeffs: Tensor) -> Tensor:
-        return coeffs.index_select(1, self._index("inverse_permutation", coeffs)).reshape(
-            -1, *self.x_shape
-        )
-
-    def V_adjoint(self, x: Tensor) -> Tensor:
-        return self._check(x).flatten(1).index_select(1, self._index("permutation", x))
-
-    def V_r(self, coeffs_r: Tensor) -> Tensor:
-        return self._scatter(coeffs_r, 0.0)
-
-    def V_r_adjoint(self, x: Tensor) -> Tensor:
-        return self.A(x)
-
-    def U(self, coeffs: Tensor) -> Tensor:
-        return coeffs.reshape(coeffs.shape[0], -1)
-
-    def U_adjoint(self, y: Tensor) -> Tensor:
-        return y.reshape(y.shape[0], -1)
-
-    def U_r_adjoint(self, y: Tensor) -> Tensor:
-        return y.reshape(y.shape[0], -1)
 
     def __repr__(self) -> str:
         c, n = self.x_shape

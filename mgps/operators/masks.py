@@ -31,13 +31,13 @@ import torch
 from torch import Tensor
 
 from ..registry import OPERATORS, Param
-from .base import SVDOperator
 from .image_base import ImageOperator, describe_shape, image_shape
+from .selection import SelectionOperator
 
 __all__ = ["MaskOperator", "box", "half", "free_form_mask", "load_mask", "box_bounds"]
 
 
-class MaskOperator(SVDOperator, ImageOperator):
+class MaskOperator(ImageOperator, SelectionOperator):
     """Keep the pixels where ``mask`` is true: ``y = x.flatten(1)[:, observed]``.
 
     Args:
@@ -65,77 +65,11 @@ class MaskOperator(SVDOperator, ImageOperator):
                 f"{name}: the mask observes every pixel (it is all one), so there is nothing "
                 "to restore; mark the pixels to restore with 0/False (black in an image file)"
             )
-        self.mask = mask
-        flat = mask.flatten()
-        self.observed_index = torch.nonzero(flat).flatten()
-        self.missing_index = torch.nonzero(~flat).flatten()
-        permutation = torch.cat([self.observed_index, self.missing_index])
-        self.permutation = permutation  # V: spectral coefficient i is pixel permutation[i]
-        self.inverse_permutation = torch.argsort(permutation)
-        self._ones = torch.ones(n_observed, dtype=torch.float64)
-
-    @property
-    def y_dim(self) -> int:
-        return int(self.observed_index.numel())
-
-    def _index(self, key: str, like: Tensor) -> Tensor:
-        return self.constant(key, getattr(self, key), like)
-
-    # -- the operator
-    def A(self, x: Tensor) -> Tensor:
-        """``(B, C, H, W) -> (B, n)``: the observed pixels."""
-        x = self.check_input(x)
-        return x.flatten(1).index_select(1, self._index("observed_index", x))
-
-    def A_adjoint(self, y: Tensor) -> Tensor:
-        """``(B, n) -> (B, C, H, W)``: y at the observed pixels, zeros elsewhere."""
-        return self._scatter(y, 0.0)
-
-    def A_pinv(self, y: Tensor) -> Tensor:
-        """Exact pseudo-inverse, equal to the adjoint (``A Aᵀ = I``)."""
-        return self._scatter(y, 0.0)
-
-    def _scatter(self, y: Tensor, fill: float) -> Tensor:
-        y = y.reshape(y.shape[0], -1)
-        if y.shape[1] != self.y_dim:
-            raise ValueError(
-                f"{self.name}: expected observations of shape (B, {self.y_dim}), got "
-                f"{tuple(y.shape)}"
-            )
-        out = y.new_full((y.shape[0], self.x_numel), fill)
-        out = out.index_copy(1, self._index("observed_index", y), y)
-        return out.reshape(-1, *self.x_shape)
+        self._set_mask(mask)
 
     def observation_image(self, y: Tensor, fill: float = 0.0) -> Tensor:
         """The observed pixels put back in place, unobserved ones set to ``fill`` (grey)."""
         return self._scatter(y.detach(), fill).clamp(-1.0, 1.0)
-
-    # -- SVD: V = permutation (observed first), s = 1, U = I
-    def singular_values(self) -> Tensor:
-        return self._ones
-
-    def V(self, coeffs: Tensor) -> Tensor:
-        return coeffs.index_select(1, self._index("inverse_permutation", coeffs)).reshape(
-            -1, *self.x_shape
-        )
-
-    def V_adjoint(self, x: Tensor) -> Tensor:
-        return self.check_input(x).flatten(1).index_select(1, self._index("permutation", x))
-
-    def V_r(self, coeffs_r: Tensor) -> Tensor:
-        return self._scatter(coeffs_r, 0.0)
-
-    def V_r_adjoint(self, x: Tensor) -> Tensor:
-        return self.A(x)
-
-    def U(self, coeffs: Tensor) -> Tensor:
-        return coeffs.reshape(coeffs.shape[0], -1)
-
-    def U_adjoint(self, y: Tensor) -> Tensor:
-        return y.reshape(y.shape[0], -1)
-
-    def U_r_adjoint(self, y: Tensor) -> Tensor:
-        return y.reshape(y.shape[0], -1)
 
 
 # --------------------------------------------------------------------------- box and half

@@ -2,7 +2,7 @@
 (``catalog``); the work is done by plain handlers (``handlers``, ``gmm_tab``). This module
 turns their frames into component updates and library errors into ``gr.Error``.
 
-Tabs: Restore, Compare, Midpoint trade-off (and, later, ECG: see the marked place below).
+Tabs: Restore, Compare, Midpoint trade-off, ECG.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from PIL import Image, UnidentifiedImageError
 
 import mgps
 
-from . import catalog, gmm_tab, handlers
+from . import catalog, ecg_tab, gmm_tab, handlers
 from .convert import MAX_MEGAPIXELS
 from .device import DEVICE, gpu, on_space, preload_priors
 
@@ -747,6 +747,179 @@ def _tradeoff_tab(tab: gr.Tab) -> None:
     tab.select(first_visit, ins, outs, api_visibility="private", **common)
 
 
+# ---------------------------------------------------------------------------- ECG tab
+_gpu_ecg = gpu(duration=ecg_tab.ecg_duration)(ecg_tab.reconstruct)
+
+ECG_INTRO = (
+    "Reconstruct a **12-lead ECG** with the `ecg` diffusion prior (paper §4.2): from **lead I "
+    "alone** (the other leads missing) or from the **first half** of the window (the second "
+    "half missing on every lead). The true signal is black, the observation the thick orange "
+    "band, and each posterior sample a thin coloured line; while sampling, the lines are the "
+    "current x̂0. σ_y = 0.05."
+)
+
+
+def _ecg_tab() -> None:
+    gr.Markdown(ECG_INTRO)
+    why = ecg_tab.availability()
+    if why is not None:  # no trained prior or no data here: say so, offer nothing to run
+        gr.Markdown(f"⚠️ {why}", elem_id="ecg-unavailable")
+        gr.Markdown(ecg_tab.DATA_NOTE, elem_classes=["mgps-note"])
+        return
+    n_windows = ecg_tab.num_test_windows()
+    try:
+        first_figure, first_info = ecg_tab.preview(0, ecg_tab.DEFAULT_TASK, 0)
+    except Exception as err:  # noqa: BLE001 - shown, not raised, at start-up
+        log.warning("ECG preview failed: %s", err)
+        first_figure, first_info = None, str(err)
+    with gr.Row():
+        with gr.Column(scale=2, min_width=320):
+            task = gr.Radio(
+                choices=ecg_tab.TASK_CHOICES,
+                value=ecg_tab.DEFAULT_TASK,
+                label="Task",
+                elem_id="ecg-task",
+            )
+            window = gr.Slider(
+                0,
+                n_windows - 1,
+                value=0,
+                step=1,
+                label=f"Test window (one of the {n_windows} held-out windows)",
+                elem_id="ecg-window",
+            )
+            shuffle = gr.Button("Random window", size="sm", elem_id="ecg-random")
+            window_note = gr.Markdown(first_info, elem_classes=["mgps-note"])
+            sampler = gr.Dropdown(
+                choices=ecg_tab.ecg_samplers(ecg_tab.DEFAULT_TASK),
+                value=ecg_tab.DEFAULT_SAMPLER,
+                label="Sampler",
+                info="pixel-space samplers that can run the task",
+                elem_id="ecg-sampler",
+            )
+            settings = gr.Markdown(
+                ecg_tab.settings_note(ecg_tab.DEFAULT_SAMPLER), elem_classes=["mgps-note"]
+            )
+            steps = gr.Slider(
+                2,
+                catalog.MAX_STEPS,
+                value=ecg_tab.default_steps(ecg_tab.DEFAULT_SAMPLER),
+                step=1,
+                label="Steps",
+                info="starts at the paper's ECG count for the sampler (Table 14)",
+                elem_id="ecg-steps",
+            )
+            with gr.Row():
+                num_samples = gr.Slider(
+                    1,
+                    ecg_tab.MAX_SAMPLES,
+                    value=ecg_tab.DEFAULT_SAMPLES,
+                    step=1,
+                    label="Samples",
+                    elem_id="ecg-num-samples",
+                )
+                seed = gr.Number(value=0, precision=0, minimum=0, maximum=2**31 - 1, label="Seed")
+            with gr.Row():
+                run = gr.Button("Run", variant="primary", elem_id="ecg-run")
+                stop = gr.Button("Stop", variant="stop", elem_id="ecg-stop")
+            status = gr.Textbox(label="Progress", interactive=False, elem_id="ecg-status")
+            gr.Markdown(ecg_tab.DATA_NOTE, elem_classes=["mgps-note"], elem_id="ecg-data-note")
+        with gr.Column(scale=5):
+            plot = gr.Plot(value=first_figure, label="12 leads", elem_id="ecg-plot")
+            table = gr.Dataframe(
+                headers=ecg_tab.TABLE_COLUMNS,
+                label="Errors over the missing entries: MAE / RMSE of each sample (averaged), "
+                "of the samples' mean, and of zero-filling; on the 9 modelled leads and on the "
+                "12 rebuilt leads",
+                interactive=False,
+                wrap=True,
+                elem_id="ecg-table",
+            )
+
+    def run_ecg(
+        window: int,
+        task: str,
+        sampler: str,
+        num_steps: int,
+        num_samples: int,
+        seed: int,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> Iterator[tuple[Any, ...]]:
+        """Reconstruct a held-out synthetic ECG window (lead I observed, or its second half
+        missing); streams the 12-lead figure, then the samples and an error table."""
+        request = ecg_tab.EcgRequest(
+            window=window,
+            task=task,
+            sampler=sampler,
+            num_steps=num_steps,
+            num_samples=num_samples,
+            seed=seed,
+        )
+        label = mgps.SAMPLERS[sampler].label if sampler in mgps.SAMPLERS else str(sampler)
+        last = 0.0
+        for frame in _guard(_gpu_ecg(request)):
+            if frame.num_steps:
+                progress((frame.step, frame.num_steps), desc=label, unit="steps")
+            now = time.monotonic()
+            if frame.final or frame.step == 0:
+                last = now
+                yield frame.status, frame.figure, frame.table or None
+                continue
+            if frame.figure is None and now - last < 0.1:
+                continue  # keep the stream light; Stop still acts within a step or 0.1 s
+            last = now
+            yield frame.status, _skip(frame.figure), gr.skip()
+
+    run_event = run.click(
+        run_ecg,
+        inputs=[window, task, sampler, steps, num_samples, seed],
+        outputs=[status, plot, table],
+        api_name="ecg",
+        concurrency_limit=1,
+        concurrency_id=HEAVY,
+        show_progress="full",
+        show_progress_on=[status],
+    )
+    stop.click(None, None, None, cancels=[run_event], queue=False, api_visibility="private")
+
+    def show_window(window: int, task: str, seed: int) -> tuple[Any, str]:
+        try:
+            return ecg_tab.preview(window, task, seed)
+        except Exception as err:  # noqa: BLE001
+            raise _user_error(err) from None
+
+    preview = dict(
+        fn=show_window,
+        inputs=[window, task, seed],
+        outputs=[plot, window_note],
+        api_visibility="private",
+        trigger_mode="always_last",
+        concurrency_id="ecg-preview",
+    )
+    window.change(**preview)
+    task.change(**preview)
+    seed.submit(**preview)
+    shuffle.click(
+        ecg_tab.random_window,
+        None,
+        window,
+        queue=False,
+        api_visibility="private",
+    )
+
+    def on_task(task: str, current: str) -> Any:
+        choices = ecg_tab.ecg_samplers(task)
+        names = [c[1] for c in choices]
+        return gr.update(choices=choices, value=current if current in names else names[0])
+
+    task.change(on_task, [task, sampler], sampler, queue=False, api_visibility="private")
+
+    def on_sampler(s: str) -> tuple[int, str]:
+        return ecg_tab.default_steps(s), ecg_tab.settings_note(s)
+
+    sampler.change(on_sampler, sampler, [steps, settings], queue=False, api_visibility="private")
+
+
 # ---------------------------------------------------------------------------- the demo
 def build_demo() -> gr.Blocks:
     """The whole app (not launched). Spaces and ``python app.py`` both use it."""
@@ -759,10 +932,8 @@ def build_demo() -> gr.Blocks:
                 _compare_tab()
             with gr.Tab("Midpoint trade-off", id="tradeoff") as tradeoff:
                 _tradeoff_tab(tradeoff)
-            # ---------------------------------------------------------------- ECG tab
-            # The ECG tab (mgps.ecg: missing-lead reconstruction) is added HERE, as
-            # `with gr.Tab("ECG", id="ecg"): _ecg_tab()`, with its handlers in app/ecg_tab.py
-            # and its jobs on concurrency_id=HEAVY. Nothing is shown until it exists.
+            with gr.Tab("ECG", id="ecg"):
+                _ecg_tab()
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=1)
     return demo
 

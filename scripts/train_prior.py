@@ -115,6 +115,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--ckpt-every", type=int, default=500)
     p.add_argument("--export-every", type=int, default=2000)
     p.add_argument("--eval-size", type=int, default=512, help="held-out images for the test loss at export")
+    p.add_argument("--init-from", type=Path, default=None,
+                   help="with no checkpoint in --workdir: start from an exported prior folder (its EMA "
+                        "weights for model and EMA, its step count and seconds from training.json; fresh "
+                        "optimiser). Lets a new machine continue a committed export.")
     p.add_argument("--bench", type=int, default=0,
                    help="only time this many training steps (after 2 warm-up steps) and exit")
     args = p.parse_args(argv)
@@ -491,6 +495,24 @@ def main(argv=None) -> None:
             w = csv.writer(f)
             w.writerow(LOG_HEADER)
             w.writerows(rows)
+    elif args.init_from is not None:
+        from diffusers import UNet2DModel
+
+        exported = UNet2DModel.from_pretrained(args.init_from, subfolder="unet")
+        if tuple(exported.config.block_out_channels) != args.channels:
+            sys.exit(f"{args.init_from} has channels {exported.config.block_out_channels}, not {args.channels}")
+        model.load_state_dict(exported.state_dict())
+        ema.load_state_dict(exported.state_dict())
+        info = json.loads((Path(args.init_from) / "training.json").read_text())
+        state["step"] = int(info.get("steps", 0))
+        state["seconds"] = float(info.get("seconds", 0.0))
+        state["eval"] = list(info.get("eval_history", []))
+        with open(log_path, "w", newline="") as f:
+            csv.writer(f).writerow(LOG_HEADER)
+            prior_log = Path(args.init_from) / "training_log.csv"
+            if prior_log.exists():
+                csv.writer(f).writerows(r for r in read_log(prior_log) if r and int(r[0]) <= state["step"])
+        log(f"initialised from the export {args.init_from} at step {state['step']} (fresh optimiser)")
     else:
         with open(log_path, "w", newline="") as f:
             csv.writer(f).writerow(LOG_HEADER)

@@ -304,8 +304,8 @@ def eval_loss(model, sched_ac: torch.Tensor, test: torch.Tensor | None, n: int, 
 
 
 def export(args, ema, state: dict, data_file: Path, test, device, n_params: int) -> None:
-    from diffusers import DDPMPipeline, UNet2DModel
     import diffusers
+    from diffusers import DDPMPipeline, UNet2DModel
 
     out: Path = args.out
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -82,11 +82,19 @@ async function main() {
   });
   const page = await browser.newPage({ viewport: { width: 1400, height: 1600 } });
   const errors = [];
-  page.on('pageerror', (err) => errors.push(String(err)));
+  page.on('pageerror', (err) => {
+    errors.push(String(err));
+    log(`page error: ${err}`);
+  });
   try {
     // --- open the page (waiting for 'networkidle' never ends: the queue keeps a stream open)
     await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 60_000 });
     await page.waitForSelector('.mgps-editor', { timeout: 60_000 });
+    // the editor builds its canvas after it appears; an upload before that makes Gradio's
+    // editor throw (reset_layers / dimensions of undefined) and lose the image's layout
+    await page.locator('.mgps-editor canvas').first().waitFor({ state: 'attached', timeout: 30_000 })
+      .catch(() => log('no editor canvas before the upload'));
+    await page.waitForTimeout(1500);
     log('page loaded');
 
     // --- upload a digit into the image editor

@@ -25,15 +25,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mgps.metrics import psnr
+from mgps.benchmarks.exact_images import _test_digits
+from mgps.metrics import psnr, t_interval
 from mgps.operators.base import measure
 from mgps.presets import task_defaults
 from mgps.priors.loading import load_prior
 from mgps.registry import OPERATORS
 from mgps.samplers.common import sample
 from mgps.types import InverseProblem
-
-ROOT = Path(__file__).resolve().parents[1]
 
 DEFAULT_CONFIGS = [
     "dps1000:dps:num_steps=1000",
@@ -56,13 +55,6 @@ def parse_config(text: str) -> tuple[str, str, dict]:
         else:
             params[key] = {"true": True, "false": False, "none": None}.get(value.lower(), value)
     return name, sampler, params
-
-
-def t_half_width(values: np.ndarray) -> float:
-    from scipy.stats import t
-
-    n = len(values)
-    return float(t.ppf(0.975, n - 1) * values.std(ddof=1) / math.sqrt(n)) if n > 1 else float("nan")
 
 
 def markdown(results: dict) -> str:
@@ -94,6 +86,12 @@ def markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
+def write(results: dict, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "sweep.json").write_text(json.dumps(results, indent=1))
+    (out / "sweep.md").write_text(markdown(results))
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--prior", default="digits")
@@ -114,15 +112,12 @@ def main(argv=None) -> None:
         merged = json.loads(args.merge[0].read_text())
         for path in args.merge[1:]:
             merged["runs"].update(json.loads(path.read_text())["runs"])
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "sweep.json").write_text(json.dumps(merged, indent=1))
-        (args.out / "sweep.md").write_text(markdown(merged))
+        write(merged, args.out)
         print(markdown(merged))
         return
 
     prior = load_prior(args.prior)
-    data = np.load(ROOT / "assets" / "data" / "digits.npz")
-    truth = torch.from_numpy(data["test_images"][: args.n].astype(np.float32) / 127.5 - 1.0)[:, None]
+    truth = _test_digits(args.n)
     configs = [parse_config(c) for c in args.config]
     reference = args.reference or configs[0][0]
     results: dict = {"prior": args.prior, "n": args.n, "sigma_y": args.sigma_y, "seed": args.seed, "runs": {}}
@@ -160,35 +155,29 @@ def main(argv=None) -> None:
             with torch.no_grad():
                 values = psnr(x, truth).numpy()
                 residual = problem.residual(x).flatten(1).norm(dim=1).numpy()
-            per_op[name] = {
+            mean, half = t_interval(values)
+            run = per_op[name] = {
                 "sampler": sampler,
                 "params": full,
                 "samples_per_image": k,
                 "psnr": values.tolist(),
-                "psnr_mean": float(values.mean()),
-                "psnr_ci95": t_half_width(values),
+                "psnr_mean": mean,
+                "psnr_ci95": half,
                 "residual_over_expected": float(np.median(residual) / expected),
                 "seconds_per_image": seconds / args.n,
             }
             line = (
-                f"{op_name:6s} {name:28s} PSNR {values.mean():6.2f} ± {t_half_width(values):4.2f}"
-                f"  residual/expected {np.median(residual) / expected:5.2f}  {seconds / args.n:5.2f} s/image"
+                f"{op_name:6s} {name:28s} PSNR {mean:6.2f} ± {half:4.2f}"
+                f"  residual/expected {run['residual_over_expected']:5.2f}  {seconds / args.n:5.2f} s/image"
             )
             if reference in per_op and name != reference and "psnr" in per_op[reference]:
-                diff = values - np.asarray(per_op[reference]["psnr"])
-                per_op[name]["diff_to_reference"] = float(diff.mean())
-                per_op[name]["diff_ci95"] = t_half_width(diff)
-                line += f"  Δ vs {reference} {diff.mean():+.2f} ± {t_half_width(diff):.2f}"
+                diff, diff_half = t_interval(values - np.asarray(per_op[reference]["psnr"]))
+                run["diff_to_reference"], run["diff_ci95"] = diff, diff_half
+                line += f"  Δ vs {reference} {diff:+.2f} ± {diff_half:.2f}"
             print(line, flush=True)
             results["runs"][op_name] = per_op
-            if args.out:
-                args.out.mkdir(parents=True, exist_ok=True)
-                (args.out / "sweep.json").write_text(json.dumps(results, indent=1))
-        results["runs"][op_name] = per_op
-        if args.out:
-            args.out.mkdir(parents=True, exist_ok=True)
-            (args.out / "sweep.json").write_text(json.dumps(results, indent=1))
-            (args.out / "sweep.md").write_text(markdown(results))
+            if args.out:  # after every configuration: a long sweep can be stopped and reused
+                write(results, args.out)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,19 @@ __all__ = [
     "ssim",
     "lpips_available",
     "lpips_status",
+    "t_interval",
 ]
+
+
+def t_interval(values) -> tuple[float, float]:
+    """Mean and 95 % Student-t half-width of the finite ``values`` (half-width NaN for one value)."""
+    v = np.asarray([x for x in values if np.isfinite(x)], dtype=float)
+    if v.size == 0:
+        return float("nan"), float("nan")
+    if v.size == 1:
+        return float(v[0]), float("nan")
+    half = scipy.stats.t.ppf(0.975, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size)
+    return float(v.mean()), float(half)
 
 
 def random_directions(dim: int, num_slices: int = 100, seed: int = 0) -> np.ndarray:

@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..metrics import t_interval
 from ..registry import OPERATORS, SAMPLERS
 from ..samplers.common import operator_supports, sample
 from ..types import InverseProblem, SamplerDivergedError
@@ -150,18 +151,6 @@ def window_metrics(
         out["mae12"] = float(e12.abs().flatten(1).mean(1).mean())
         out["rmse12"] = float(e12.pow(2).flatten(1).mean(1).sqrt().mean())
     return out
-
-
-def _t_interval(values: Sequence[float]) -> tuple[float, float]:
-    v = np.asarray([x for x in values if math.isfinite(x)], dtype=float)
-    if v.size == 0:
-        return math.nan, math.nan
-    if v.size == 1:
-        return float(v[0]), math.nan
-    import scipy.stats
-
-    half = float(scipy.stats.t.ppf(0.975, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
-    return float(v.mean()), half
 
 
 def _supports(name: str, operator: Any) -> bool:
@@ -348,7 +337,7 @@ def summarise(
             entry: dict[str, Any] = {"runs": len(rows), "failed": len(rows) - len(ok)}
             for key in ("mae", "rmse", "mae_mean", "mae12", "rmse12"):
                 if ok and key in ok[0]:
-                    mean, half = _t_interval([r[key] for r in ok])
+                    mean, half = t_interval([r[key] for r in ok])
                     entry[key], entry[key + "_ci95"] = mean, half
             entry["seconds"] = float(np.mean([r["seconds"] for r in ok])) if ok else math.nan
             out[task][name] = entry

@@ -67,7 +67,8 @@ def parse_config(text: str) -> tuple[str, str, dict]:
 def markdown(results: dict) -> str:
     """A Markdown table per operator of a sweep's results."""
     lines = [
-        f"Prior `{results['prior']}`, the first {results['n']} held-out test digits, one observation each "
+        f"Prior `{results['prior']}`, held-out test digits {results.get('first', 0)}–{results.get('first', 0) + results['n'] - 1} "
+        f"({results['n']} digits), one observation each "
         f"(σ_y = {results['sigma_y']}), the same initial noise for every configuration; PSNR mean ± 95 % t "
         "half-width over images; Δ = paired difference to the reference; residual = median ‖y − A(x̂)‖ "
         "over its expected size σ_y·√d_y; seconds per image with all images in one batch, torch threads 1.",
@@ -103,7 +104,9 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--prior", default="digits")
     p.add_argument("--operators", nargs="+", default=["box", "sr4"])
-    p.add_argument("--n", type=int, default=50, help="held-out test digits (the first n)")
+    p.add_argument("--n", type=int, default=50, help="how many held-out test digits")
+    p.add_argument("--first", type=int, default=0,
+                   help="index of the first test digit (a fresh range confirms settings chosen on another)")
     p.add_argument("--sigma-y", type=float, default=0.05)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--config", nargs="+", default=DEFAULT_CONFIGS)
@@ -124,19 +127,21 @@ def main(argv=None) -> None:
         return
 
     prior = load_prior(args.prior)
-    truth = _test_digits(args.n)
+    truth = _test_digits(args.first + args.n)[args.first:]
     configs = [parse_config(c) for c in args.config]
     reference = args.reference or configs[0][0]
-    results: dict = {"prior": args.prior, "n": args.n, "sigma_y": args.sigma_y, "seed": args.seed, "runs": {}}
+    results: dict = {"prior": args.prior, "first": args.first, "n": args.n, "sigma_y": args.sigma_y, "seed": args.seed, "runs": {}}
     for op_name in args.operators:
         operator = OPERATORS[op_name].obj(tuple(truth.shape[1:]))
         problem = measure(truth, operator, args.sigma_y, torch.Generator().manual_seed(args.seed))
         expected = args.sigma_y * math.sqrt(problem.y[0].numel())
         x_init = torch.randn(truth.shape, generator=torch.Generator().manual_seed(args.seed + 1))
-        per_op: dict = {}
+        per_op: dict = results["runs"].setdefault(op_name, {})
         if args.previous:
             earlier = json.loads(args.previous.read_text())
-            assert (earlier["n"], earlier["seed"]) == (args.n, args.seed), "--previous has another --n/--seed"
+            assert (earlier.get("first", 0), earlier["n"], earlier["seed"]) == (args.first, args.n, args.seed), (
+                "--previous has another --first/--n/--seed"
+            )
             per_op.update(earlier["runs"].get(op_name, {}))
         for name, sampler, params in configs:
             full = {**task_defaults(sampler, op_name), **params}
@@ -157,6 +162,8 @@ def main(argv=None) -> None:
             except Exception as error:  # noqa: BLE001 - a failed configuration is reported, not hidden
                 per_op[name] = {"sampler": sampler, "params": full, "failed": str(error)}
                 print(f"{op_name:6s} {name:28s} FAILED: {error}", flush=True)
+                if args.out:
+                    write(results, args.out)
                 continue
             seconds = time.perf_counter() - start
             with torch.no_grad():
@@ -182,7 +189,6 @@ def main(argv=None) -> None:
                 run["diff_to_reference"], run["diff_ci95"] = diff, diff_half
                 line += f"  Δ vs {reference} {diff:+.2f} ± {diff_half:.2f}"
             print(line, flush=True)
-            results["runs"][op_name] = per_op
             if args.out:  # after every configuration: a long sweep can be stopped and reused
                 write(results, args.out)
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mgps.benchmarks.exact_images import _test_digits
+from mgps.benchmarks.exact_images import held_out_digits
 from mgps.metrics import psnr, t_interval
 from mgps.operators.base import measure
 from mgps.presets import task_defaults
@@ -112,7 +112,7 @@ def main(argv=None) -> None:
     p.add_argument("--config", nargs="+", default=DEFAULT_CONFIGS)
     p.add_argument("--reference", default=None, help="config name for paired differences (default: first)")
     p.add_argument("--previous", type=Path, default=None,
-                   help="a sweep.json of an earlier run (same --n, --seed) whose runs are reused by name")
+                   help="a sweep.json of an earlier run (same --first, --n, --seed) whose runs are reused by name")
     p.add_argument("--out", type=Path, default=None)
     p.add_argument("--merge", type=Path, nargs="+", default=None,
                    help="only merge these sweep.json files (one operator each) into --out, with sweep.md")
@@ -127,22 +127,21 @@ def main(argv=None) -> None:
         return
 
     prior = load_prior(args.prior)
-    truth = _test_digits(args.first + args.n)[args.first:]
+    truth = held_out_digits(args.n, args.first)
     configs = [parse_config(c) for c in args.config]
     reference = args.reference or configs[0][0]
     results: dict = {"prior": args.prior, "first": args.first, "n": args.n, "sigma_y": args.sigma_y, "seed": args.seed, "runs": {}}
+    earlier = json.loads(args.previous.read_text()) if args.previous else {"runs": {}}
+    if args.previous:
+        assert (earlier.get("first", 0), earlier["n"], earlier["seed"]) == (args.first, args.n, args.seed), (
+            "--previous has another --first/--n/--seed"
+        )
     for op_name in args.operators:
         operator = OPERATORS[op_name].obj(tuple(truth.shape[1:]))
         problem = measure(truth, operator, args.sigma_y, torch.Generator().manual_seed(args.seed))
         expected = args.sigma_y * math.sqrt(problem.y[0].numel())
         x_init = torch.randn(truth.shape, generator=torch.Generator().manual_seed(args.seed + 1))
-        per_op: dict = results["runs"].setdefault(op_name, {})
-        if args.previous:
-            earlier = json.loads(args.previous.read_text())
-            assert (earlier.get("first", 0), earlier["n"], earlier["seed"]) == (args.first, args.n, args.seed), (
-                "--previous has another --first/--n/--seed"
-            )
-            per_op.update(earlier["runs"].get(op_name, {}))
+        per_op: dict = results["runs"].setdefault(op_name, dict(earlier["runs"].get(op_name, {})))
         for name, sampler, params in configs:
             full = {**task_defaults(sampler, op_name), **params}
             k = int(full.pop("samples", 1))  # samples per image; PSNR is then that of their mean
@@ -162,33 +161,31 @@ def main(argv=None) -> None:
             except Exception as error:  # noqa: BLE001 - a failed configuration is reported, not hidden
                 per_op[name] = {"sampler": sampler, "params": full, "failed": str(error)}
                 print(f"{op_name:6s} {name:28s} FAILED: {error}", flush=True)
-                if args.out:
-                    write(results, args.out)
-                continue
-            seconds = time.perf_counter() - start
-            with torch.no_grad():
-                values = psnr(x, truth).numpy()
-                residual = problem.residual(x).flatten(1).norm(dim=1).numpy()
-            mean, half = t_interval(values)
-            run = per_op[name] = {
-                "sampler": sampler,
-                "params": full,
-                "samples_per_image": k,
-                "psnr": values.tolist(),
-                "psnr_mean": mean,
-                "psnr_ci95": half,
-                "residual_over_expected": float(np.median(residual) / expected),
-                "seconds_per_image": seconds / args.n,
-            }
-            line = (
-                f"{op_name:6s} {name:28s} PSNR {mean:6.2f} ± {half:4.2f}"
-                f"  residual/expected {run['residual_over_expected']:5.2f}  {seconds / args.n:5.2f} s/image"
-            )
-            if reference in per_op and name != reference and "psnr" in per_op[reference]:
-                diff, diff_half = t_interval(values - np.asarray(per_op[reference]["psnr"]))
-                run["diff_to_reference"], run["diff_ci95"] = diff, diff_half
-                line += f"  Δ vs {reference} {diff:+.2f} ± {diff_half:.2f}"
-            print(line, flush=True)
+            else:
+                seconds = time.perf_counter() - start
+                with torch.no_grad():
+                    values = psnr(x, truth).numpy()
+                    residual = problem.residual(x).flatten(1).norm(dim=1).numpy()
+                mean, half = t_interval(values)
+                run = per_op[name] = {
+                    "sampler": sampler,
+                    "params": full,
+                    "samples_per_image": k,
+                    "psnr": values.tolist(),
+                    "psnr_mean": mean,
+                    "psnr_ci95": half,
+                    "residual_over_expected": float(np.median(residual) / expected),
+                    "seconds_per_image": seconds / args.n,
+                }
+                line = (
+                    f"{op_name:6s} {name:28s} PSNR {mean:6.2f} ± {half:4.2f}"
+                    f"  residual/expected {run['residual_over_expected']:5.2f}  {seconds / args.n:5.2f} s/image"
+                )
+                if reference in per_op and name != reference and "psnr" in per_op[reference]:
+                    diff, diff_half = t_interval(values - np.asarray(per_op[reference]["psnr"]))
+                    run["diff_to_reference"], run["diff_ci95"] = diff, diff_half
+                    line += f"  Δ vs {reference} {diff:+.2f} ± {diff_half:.2f}"
+                print(line, flush=True)
             if args.out:  # after every configuration: a long sweep can be stopped and reused
                 write(results, args.out)
 

@@ -10,7 +10,9 @@ MGPS's entries are ours, measured on the digits prior with 50 steps
 paper's lr = 0.03 the few Adam steps of a short run under-fit the observation (‖y − A(x̂)‖
 2.7× its noise level) and MGPS trails DPS-1000; lr = 0.1 fits it. For super-resolution and
 blur, η = 1 in the second half of the diffusion (the paper's remedy for over-smoothing, used
-for its latent prior and its ImageNet deblurring, spec §2.10) closes the rest of the gap.
+for its latent prior and its ImageNet deblurring, spec §2.10) closes the rest of the gap. On
+fresh digits (``results/digits_mgps_sweep/confirmation/``) one 50-step sample with these
+settings ties DPS-1000 on box and SR ×4 and beats it on the half mask.
 """
 
 from __future__ import annotations

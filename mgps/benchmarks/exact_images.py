@@ -45,9 +45,10 @@ DEFAULT_STEPS = {
 }
 
 
-def _test_digits(num_images: int) -> torch.Tensor:
+def held_out_digits(num_images: int, first: int = 0) -> torch.Tensor:
+    """Test digits ``first … first + num_images − 1`` as ``(N, 1, 28, 28)`` in [-1, 1]."""
     data = np.load(ROOT / "assets" / "data" / "digits.npz")
-    images = data["test_images"][:num_images].astype(np.float32) / 127.5 - 1.0
+    images = data["test_images"][first : first + num_images].astype(np.float32) / 127.5 - 1.0
     return torch.from_numpy(images)[:, None]
 
 
@@ -68,7 +69,7 @@ def exact_table(
     prior = PRIORS["digits-exact"].obj(dtype=torch.float32)
     samplers = list(samplers or SAMPLERS.names(with_tag="pixel"))
     steps = {**DEFAULT_STEPS, **(steps or {})}
-    images = _test_digits(num_images)
+    images = held_out_digits(num_images)
     directions = random_directions(784, 100, seed=seed)
     records: list[dict[str, Any]] = []
     for op_name in operators:

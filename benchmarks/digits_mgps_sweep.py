@@ -30,7 +30,7 @@ from mgps.benchmarks.exact_images import held_out_digits
 from mgps.metrics import psnr, t_interval
 from mgps.operators.base import measure
 from mgps.presets import task_defaults
-from mgps.priors.loading import load_prior
+from mgps.priors.loading import EMBEDDED_PRIORS_DIR, load_prior
 from mgps.registry import OPERATORS
 from mgps.samplers.common import sample
 from mgps.types import InverseProblem
@@ -64,10 +64,19 @@ def parse_config(text: str) -> tuple[str, str, dict]:
     return name, sampler, params
 
 
+def training_steps(prior: str) -> int | None:
+    """How many steps the prior was trained for, from its ``training.json`` (None if it has none)."""
+    folder = EMBEDDED_PRIORS_DIR / prior if (EMBEDDED_PRIORS_DIR / prior).is_dir() else Path(prior)
+    info = folder / "training.json"
+    return int(json.loads(info.read_text())["steps"]) if info.is_file() else None
+
+
 def markdown(results: dict) -> str:
     """A Markdown table per operator of a sweep's results."""
-    lines = [
-        f"Prior `{results['prior']}`, held-out test digits {results.get('first', 0)}–{results.get('first', 0) + results['n'] - 1} "
+    steps = f" ({results['prior_steps']:,} training steps)" if results.get("prior_steps") else ""
+    lines = [results["note"], ""] if results.get("note") else []
+    lines += [
+        f"Prior `{results['prior']}`{steps}, held-out test digits {results.get('first', 0)}–{results.get('first', 0) + results['n'] - 1} "
         f"({results['n']} digits), one observation each "
         f"(σ_y = {results['sigma_y']}), the same initial noise for every configuration; PSNR mean ± 95 % t "
         "half-width over images; Δ = paired difference to the reference; residual = median ‖y − A(x̂)‖ "
@@ -114,6 +123,7 @@ def main(argv=None) -> None:
     p.add_argument("--previous", type=Path, default=None,
                    help="a sweep.json of an earlier run (same --first, --n, --seed) whose runs are reused by name")
     p.add_argument("--out", type=Path, default=None)
+    p.add_argument("--note", default=None, help="a paragraph put above the tables (what was run and why)")
     p.add_argument("--merge", type=Path, nargs="+", default=None,
                    help="only merge these sweep.json files (one operator each) into --out, with sweep.md")
     args = p.parse_args(argv)
@@ -122,6 +132,8 @@ def main(argv=None) -> None:
         merged = json.loads(args.merge[0].read_text())
         for path in args.merge[1:]:
             merged["runs"].update(json.loads(path.read_text())["runs"])
+        if args.note:
+            merged["note"] = args.note
         write(merged, args.out)
         print(markdown(merged))
         return
@@ -130,7 +142,8 @@ def main(argv=None) -> None:
     truth = held_out_digits(args.n, args.first)
     configs = [parse_config(c) for c in args.config]
     reference = args.reference or configs[0][0]
-    results: dict = {"prior": args.prior, "first": args.first, "n": args.n, "sigma_y": args.sigma_y, "seed": args.seed, "runs": {}}
+    results: dict = {"prior": args.prior, "prior_steps": training_steps(args.prior), "note": args.note,
+                     "first": args.first, "n": args.n, "sigma_y": args.sigma_y, "seed": args.seed, "runs": {}}
     earlier = json.loads(args.previous.read_text()) if args.previous else {"runs": {}}
     if args.previous:
         assert (earlier.get("first", 0), earlier["n"], earlier["seed"]) == (args.first, args.n, args.seed), (

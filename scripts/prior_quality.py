@@ -228,6 +228,21 @@ def main() -> None:
     print(json.dumps(quality, indent=1))
 
 
+def schedule_text(training: dict) -> str:
+    """The learning-rate schedule of ``training.json`` in words, one clause per resumed segment."""
+    segments = training.get("lr_schedule") or (
+        [{"from_step": 0, "lr": training["lr"], "warmup": training.get("lr_warmup", 0),
+          "lr_decay": training.get("lr_decay", "none"), "target_steps": training.get("target_steps")}]
+        if "lr" in training else []
+    )
+    words = []
+    for s in segments:
+        shape = (f"cosine decay towards {0.1 * s['lr']:.0e} at step {s['target_steps']:,}"
+                 if s["lr_decay"] == "cosine" else "constant")
+        words.append(f"from step {s['from_step']:,}: peak {s['lr']:.0e}, warm-up {s['warmup']}, {shape}")
+    return "; ".join(words) or "n/a"
+
+
 def write_card(folder: Path, args, quality: dict, training: dict) -> None:
     rows = quality["rows"]
     table = "\n".join(
@@ -240,6 +255,7 @@ def write_card(folder: Path, args, quality: dict, training: dict) -> None:
 * **Data**: `assets/data/{args.data}.npz`, training split only (see `assets/data/README.md` for source and licence); images 28×28, one channel, scaled to [-1, 1].
 * **Model**: diffusers `UNet2DModel` (`unet/config.json`), ε-prediction, DDPM linear β 1e-4 → 0.02, T = 1000 (`scheduler/`). Details of the run (architecture, parameters, steps, batch, learning rate, seconds, device) are in `training.json`; the loss curve in `training_log.csv`.
 * **Trained by** `scripts/train_prior.py` (resumable; on the project's 2-core CPU at about 1 s a step). Training steps so far: {quality.get("training_steps")} (`training.json` says whether the run is complete).
+* **Learning rate** (AdamW): {schedule_text(training)}.
 * **Held-out ε-MSE of the EMA weights** at each export: {", ".join(f"{h['step']}: {h['ema_test_loss']:.4f}" for h in loss) or "n/a"}.
 
 ## Quality (`scripts/prior_quality.py`, numbers in `quality.json`)

@@ -198,6 +198,19 @@ def lr_at(step: int, args) -> float:
 
 
 @torch.no_grad()
+def schedule_segment(from_step: int, args: dict) -> dict:
+    """The learning-rate settings in force from ``from_step`` on (a run resumed with new ones has several)."""
+    return {"from_step": from_step, "lr": args["lr"], "warmup": args["warmup"],
+            "lr_decay": args["lr_decay"], "target_steps": args["steps"]}
+
+
+def same_schedule(a: dict, b: dict) -> bool:
+    """Same LR curve: a constant LR does not depend on the target step count, a cosine one does."""
+    def key(s):
+        return s["lr"], s["warmup"], s["lr_decay"], (s["target_steps"] if s["lr_decay"] == "cosine" else None)
+    return key(a) == key(b)
+
+
 def ema_update(ema, model, step: int, decay: float) -> None:
     d = min(decay, (1 + step) / (10 + step))
     ema_p = [p for p in ema.parameters()]
@@ -356,6 +369,7 @@ def export(args, ema, state: dict, data_file: Path, test, device, n_params: int)
             "lr": args.lr,
             "lr_warmup": args.warmup,
             "lr_decay": args.lr_decay,
+            "lr_schedule": state.get("lr_schedule", []),
             "weight_decay": args.weight_decay,
             "grad_clip": args.grad_clip,
             "ema_decay": args.ema_decay,
@@ -470,7 +484,7 @@ def main(argv=None) -> None:
     ckpt_path = workdir / CKPT_NAME
     log_path = workdir / LOG_NAME
 
-    state = {"step": 0, "seconds": 0.0, "ema_loss": None, "last_loss": None, "eval": [], "window": [],
+    state = {"step": 0, "seconds": 0.0, "ema_loss": None, "last_loss": None, "eval": [], "window": [], "lr_schedule": [],
              "n_train": len(train), "device": device.type, "device_desc": device_desc}
     if ckpt_path.exists():
         ck = torch.load(ckpt_path, map_location="cpu", weights_only=False)
@@ -487,6 +501,8 @@ def main(argv=None) -> None:
         opt.load_state_dict(ck["optimizer"])
         set_rng_state(ck["rng"])
         state.update({k: ck["state"][k] for k in ("step", "seconds", "ema_loss", "last_loss", "eval")})
+        # older checkpoints have no schedule history: they ran one schedule, their saved one, from step 0
+        state["lr_schedule"] = list(ck["state"].get("lr_schedule") or [schedule_segment(0, saved)])
         state["window"] = list(ck["state"].get("window", []))
         log(f"resumed from {ckpt_path} at step {state['step']} ({state['seconds'] / 3600:.2f} h trained so far)")
         # drop log rows written after the checkpoint (they will be redone)
@@ -507,6 +523,7 @@ def main(argv=None) -> None:
         state["step"] = int(info.get("steps", 0))
         state["seconds"] = float(info.get("seconds", 0.0))
         state["eval"] = list(info.get("eval_history", []))
+        state["lr_schedule"] = list(info.get("lr_schedule", []))
         with open(log_path, "w", newline="") as f:
             csv.writer(f).writerow(LOG_HEADER)
             prior_log = Path(args.init_from) / "training_log.csv"
@@ -517,6 +534,11 @@ def main(argv=None) -> None:
         with open(log_path, "w", newline="") as f:
             csv.writer(f).writerow(LOG_HEADER)
         log("starting from scratch")
+    segment = schedule_segment(state["step"], vars(args))
+    if state["lr_schedule"] and same_schedule(state["lr_schedule"][-1], segment):
+        state["lr_schedule"][-1]["target_steps"] = args.steps
+    else:
+        state["lr_schedule"].append(segment)  # a resume with other LR settings starts a new segment
     log(f"data={args.data} ({len(train)} images from {data_file.name}) channels={args.channels} "
         f"layers_per_block={args.layers_per_block} params={n_params:,} batch={args.batch_size} "
         f"lr={args.lr} device={device_desc} target steps={args.steps}")
@@ -527,7 +549,8 @@ def main(argv=None) -> None:
             "ema": ema.state_dict(),
             "optimizer": opt.state_dict(),
             "rng": rng_state(),
-            "state": {k: state[k] for k in ("step", "seconds", "ema_loss", "last_loss", "eval", "window")},
+            "state": {k: state[k] for k in ("step", "seconds", "ema_loss", "last_loss", "eval", "window",
+                                            "lr_schedule")},
             "args": {k: (list(v) if isinstance(v, tuple) else (str(v) if isinstance(v, Path) else v))
                      for k, v in vars(args).items()},
             "unet_config": dict(model.config),

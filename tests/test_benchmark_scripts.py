@@ -20,7 +20,8 @@ def _load(name: str):
 def test_digits_sweep_tiny(tmp_path):
     sweep = _load("digits_mgps_sweep")
     configs = ["dps3:dps:num_steps=3", "mgps3:mgps:num_steps=3,samples=2", "broken:mgps:num_steps=3,midpoint=2"]
-    sweep.main(["--operators", "box", "--first", "3", "--n", "2", "--config", *configs, "--out", str(tmp_path)])
+    sweep.main(["--operators", "box", "--first", "3", "--n", "2", "--config", *configs, "--out", str(tmp_path),
+                "--note", "A tiny check."])
     results = json.loads((tmp_path / "sweep.json").read_text())
     assert (results["first"], results["n"]) == (3, 2)
     runs = results["runs"]["box"]
@@ -34,6 +35,8 @@ def test_digits_sweep_tiny(tmp_path):
     assert "midpoint must lie in [0, 1]" in runs["broken"]["failed"]  # reported, not raised
     table = (tmp_path / "sweep.md").read_text()
     assert "held-out test digits 3–4" in table and "| broken |" in table
+    steps = json.loads((ROOT / "assets/priors/digits/training.json").read_text())["steps"]
+    assert table.startswith("A tiny check.\n") and f"Prior `digits` ({steps:,} training steps)" in table
 
     # --previous reuses runs by name, and refuses a sweep over other digits
     with pytest.raises(AssertionError, match="another --first"):

@@ -1,0 +1,66 @@
+"""scripts/train_prior.py and the model card of scripts/prior_quality.py, run tiny on random data."""
+
+import importlib.util
+import json
+import signal
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def keep_signal_handlers():
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for s, handler in saved.items():
+        signal.signal(s, handler)
+
+
+def test_train_resume_with_a_new_schedule_then_export(tmp_path, keep_signal_handlers):
+    from diffusers import UNet2DModel
+
+    train_prior = _load("train_prior")
+    rng = np.random.default_rng(0)
+    data = tmp_path / "tiny.npz"
+    np.savez(data, train_images=rng.integers(0, 256, (32, 28, 28), dtype=np.uint8),
+             test_images=rng.integers(0, 256, (8, 28, 28), dtype=np.uint8))
+    work, out = tmp_path / "work", tmp_path / "prior"
+    common = ["--data", str(data), "--channels", "8,16", "--norm-groups", "4", "--attention-head-dim", "8",
+              "--batch-size", "4", "--eval-size", "8", "--warmup", "2", "--export-every", "2",
+              "--workdir", str(work), "--out", str(out)]
+
+    train_prior.main([*common, "--steps", "2"])
+    train_prior.main([*common, "--steps", "4"])  # resumed with the same constant LR: still one segment
+    first = json.loads((out / "training.json").read_text())
+    assert first["steps"] == 4 and first["complete"]
+    assert [h["step"] for h in first["eval_history"]] == [2, 4]
+    assert [(s["from_step"], s["lr_decay"], s["target_steps"]) for s in first["lr_schedule"]] == [(0, "none", 4)]
+
+    # resumed from the checkpoint with a cosine tail: a second schedule segment, from step 4
+    train_prior.main([*common, "--steps", "6", "--lr-decay", "cosine"])
+    info = json.loads((out / "training.json").read_text())
+    assert info["steps"] == 6 and [h["step"] for h in info["eval_history"]] == [2, 4, 6]
+    assert [(s["from_step"], s["lr_decay"], s["target_steps"]) for s in info["lr_schedule"]] == [
+        (0, "none", 4), (4, "cosine", 6)]
+    rows = (work / "loss.csv").read_text().splitlines()
+    assert rows[0] == "step,loss,ema_loss,seconds" and [r.split(",")[0] for r in rows[1:]] == ["2", "4", "6"]
+    unet = UNet2DModel.from_pretrained(out, subfolder="unet")
+    assert tuple(unet.config.block_out_channels) == (8, 16)
+
+    # another architecture is refused
+    with pytest.raises(SystemExit, match="different architecture"):
+        train_prior.main([*common, "--steps", "8", "--channels", "8,8"])
+
+    card = _load("prior_quality").schedule_text(info)
+    assert card == ("from step 0: peak 5e-04, warm-up 2, constant; "
+                    "from step 4: peak 5e-04, warm-up 2, cosine decay towards 5e-05 at step 6")

@@ -197,7 +197,6 @@ def lr_at(step: int, args) -> float:
     return args.lr
 
 
-@torch.no_grad()
 def schedule_segment(from_step: int, args: dict) -> dict:
     """The learning-rate settings in force from ``from_step`` on (a run resumed with new ones has several)."""
     return {"from_step": from_step, "lr": args["lr"], "warmup": args["warmup"],
@@ -211,6 +210,7 @@ def same_schedule(a: dict, b: dict) -> bool:
     return key(a) == key(b)
 
 
+@torch.no_grad()
 def ema_update(ema, model, step: int, decay: float) -> None:
     d = min(decay, (1 + step) / (10 + step))
     ema_p = [p for p in ema.parameters()]

@@ -11,9 +11,9 @@ paper's lr = 0.03 the few Adam steps of a short run under-fit the observation (�
 2.7× its noise level) and MGPS trails DPS-1000; lr = 0.1 fits it. For super-resolution and
 blur, η = 1 in the second half of the diffusion (the paper's remedy for over-smoothing, used
 for its latent prior and its ImageNet deblurring, spec §2.10) closes the rest of the gap. On
-fresh digits (``results/digits_mgps_sweep/confirmation/``, 14,500-step weights) one 50-step
+fresh digits (``results/digits_mgps_sweep/confirmation/``, 18,000-step weights) one 50-step
 sample with these settings beats DPS-1000 on SR ×4 and the half mask, ties it on box, and
-trails it on Gaussian blur (100 steps: −0.5 dB).
+trails it on Gaussian blur (100 steps: −1.3 dB).
 """
 
 from __future__ import annotations

@@ -5,7 +5,11 @@ script batches N held-out test digits (one posterior sample each, its own observ
 through one sampler run, so that many MGPS settings can be compared with DPS on the same
 digits, the same observation noise and the same initial noise. It records PSNR per image, the
 mean with a 95 % t half-width, the paired difference to a reference configuration, the data
-residual ‖y − A(x̂)‖ against its expected size σ_y·√d_y, and wall time (torch threads = 1).
+residual ‖y − A(x̂)‖ against its expected size σ_y·√d_y, wall time (torch threads = 1), and
+whether the project's digit classifier (mgps/benchmarks/classifier.py) labels the restored image
+with the digit's true label: where the observation leaves the digit ambiguous (a box over its
+middle), a single posterior sample's PSNR mostly says whether it drew the right digit, and this
+says it directly.
 A configuration with ``samples=k`` draws k samples per image and scores their mean (what a
 cheaper sampler can do in the wall time of a dearer one); the residual is then the mean's.
 
@@ -26,7 +30,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mgps.benchmarks.exact_images import held_out_digits
+from mgps.benchmarks.classifier import load_classifier, right_label
+from mgps.benchmarks.exact_images import held_out_digit_labels, held_out_digits
 from mgps.metrics import psnr, t_interval
 from mgps.operators.base import measure
 from mgps.presets import task_defaults
@@ -80,24 +85,32 @@ def markdown(results: dict) -> str:
         f"({results['n']} digits), one observation each "
         f"(σ_y = {results['sigma_y']}), the same initial noise for every configuration; PSNR mean ± 95 % t "
         "half-width over images; Δ = paired difference to the reference; residual = median ‖y − A(x̂)‖ "
-        "over its expected size σ_y·√d_y; seconds per image with all images in one batch, torch threads 1.",
+        "over its expected size σ_y·√d_y; seconds per image with all images in one batch, torch threads 1; "
+        "right digit = share of restored images the digit classifier labels with the true label, "
+        "Δ in percentage points (paired, 95 % t half-width)"
+        + (f" (the clean test digits: {100 * results['clean_right_label_rate']:.0f} %)."
+           if "clean_right_label_rate" in results else "."),
         "",
     ]
     for op_name, runs in results["runs"].items():
         reference = next(iter(runs))
         lines += [f"### {op_name} (reference: {reference})", "",
-                  "| configuration | settings | PSNR | Δ vs reference | residual | s / image |", "|---|---|---|---|---|---|"]
+                  "| configuration | settings | PSNR | Δ vs reference | right digit | Δ right digit | residual "
+                  "| s / image |", "|---|---|---|---|---|---|---|---|"]
         for name, run in runs.items():
             if "failed" in run:
-                lines.append(f"| {name} | {run['params']} | failed: {run['failed']} | | | |")
+                lines.append(f"| {name} | {run['params']} | failed: {run['failed']} | | | | | |")
                 continue
             settings = ", ".join(f"{k}={v}" for k, v in run["params"].items())
             if run.get("samples_per_image", 1) > 1:
                 settings += f"; mean of {run['samples_per_image']} samples"
             diff = f"{run['diff_to_reference']:+.2f} ± {run['diff_ci95']:.2f}" if "diff_to_reference" in run else "–"
+            right = f"{100 * run['right_label_rate']:.0f} %" if "right_label_rate" in run else "–"
+            right_diff = (f"{100 * run['right_label_diff']:+.0f} ± {100 * run['right_label_diff_ci95']:.0f}"
+                          if "right_label_diff" in run else "–")
             lines.append(
                 f"| {name} | {run['sampler']}: {settings} | {run['psnr_mean']:.2f} ± {run['psnr_ci95']:.2f} | {diff} "
-                f"| {run['residual_over_expected']:.2f} | {run['seconds_per_image']:.2f} |"
+                f"| {right} | {right_diff} | {run['residual_over_expected']:.2f} | {run['seconds_per_image']:.2f} |"
             )
         lines.append("")
     return "\n".join(lines)
@@ -140,10 +153,13 @@ def main(argv=None) -> None:
 
     prior = load_prior(args.prior)
     truth = held_out_digits(args.n, args.first)
+    labels = held_out_digit_labels(args.n, args.first)
+    classifier, _ = load_classifier("digits")
     configs = [parse_config(c) for c in args.config]
     reference = args.reference or configs[0][0]
     results: dict = {"prior": args.prior, "prior_steps": training_steps(args.prior), "note": args.note,
-                     "first": args.first, "n": args.n, "sigma_y": args.sigma_y, "seed": args.seed, "runs": {}}
+                     "first": args.first, "n": args.n, "sigma_y": args.sigma_y, "seed": args.seed,
+                     "clean_right_label_rate": float(right_label(classifier, truth, labels).mean()), "runs": {}}
     earlier = json.loads(args.previous.read_text()) if args.previous else {"runs": {}}
     if args.previous:
         assert (earlier.get("first", 0), earlier["n"], earlier["seed"]) == (args.first, args.n, args.seed), (
@@ -179,6 +195,7 @@ def main(argv=None) -> None:
                 with torch.no_grad():
                     values = psnr(x, truth).numpy()
                     residual = problem.residual(x).flatten(1).norm(dim=1).numpy()
+                    right = right_label(classifier, x, labels).numpy()
                 mean, half = t_interval(values)
                 run = per_op[name] = {
                     "sampler": sampler,
@@ -187,16 +204,23 @@ def main(argv=None) -> None:
                     "psnr": values.tolist(),
                     "psnr_mean": mean,
                     "psnr_ci95": half,
+                    "right_label": right.tolist(),
+                    "right_label_rate": float(right.mean()),
                     "residual_over_expected": float(np.median(residual) / expected),
                     "seconds_per_image": seconds / args.n,
                 }
                 line = (
                     f"{op_name:6s} {name:28s} PSNR {mean:6.2f} ± {half:4.2f}"
+                    f"  right digit {100 * right.mean():3.0f} %"
                     f"  residual/expected {run['residual_over_expected']:5.2f}  {seconds / args.n:5.2f} s/image"
                 )
                 if reference in per_op and name != reference and "psnr" in per_op[reference]:
                     diff, diff_half = t_interval(values - np.asarray(per_op[reference]["psnr"]))
                     run["diff_to_reference"], run["diff_ci95"] = diff, diff_half
+                    if "right_label" in per_op[reference]:
+                        run["right_label_diff"], run["right_label_diff_ci95"] = t_interval(
+                            right - np.asarray(per_op[reference]["right_label"])
+                        )
                     line += f"  Δ vs {reference} {diff:+.2f} ± {diff_half:.2f}"
                 print(line, flush=True)
             if args.out:  # after every configuration: a long sweep can be stopped and reused

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -25,32 +26,9 @@ import torch
 from torch import nn
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a script from anywhere: the mgps package
 
-
-class Classifier(nn.Module):
-    """Two conv blocks and a 64-d feature layer: features(x) → logits over the 10 classes and
-    an 11th "junk" class trained on noise images, so that noise is not labelled confidently."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.body = nn.Sequential(
-            nn.Conv2d(1, 16, 3, padding=1),
-            nn.ReLU(),
-            nn.MaxPool2d(2),
-            nn.Conv2d(16, 32, 3, padding=1),
-            nn.ReLU(),
-            nn.MaxPool2d(2),
-            nn.Flatten(),
-            nn.Linear(32 * 7 * 7, 64),
-            nn.ReLU(),
-        )
-        self.head = nn.Linear(64, 11)  # 10 classes + "junk" (noise images)
-
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        return self.body(x)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x))
+from mgps.benchmarks.classifier import CLASSIFIERS_DIR, JUNK, Classifier, load_classifier  # noqa: E402
 
 
 def to_tensor(images: np.ndarray) -> torch.Tensor:
@@ -70,13 +48,12 @@ def junk_images(n: int, g: torch.Generator) -> torch.Tensor:
 
 
 def train_or_load(data: str, epochs: int) -> tuple[Classifier, dict]:
-    from safetensors.torch import load_file, save_file
+    from safetensors.torch import save_file
 
-    folder = ROOT / "assets" / "classifiers" / data
-    model = Classifier()
+    folder = CLASSIFIERS_DIR / data
     if (folder / "model.safetensors").exists():
-        model.load_state_dict(load_file(folder / "model.safetensors"))
-        return model.eval(), json.loads((folder / "classifier.json").read_text())
+        return load_classifier(data)
+    model = Classifier()
     arrays = np.load(ROOT / "assets" / "data" / f"{data}.npz")
     x, y = (
         to_tensor(arrays["train_images"]),
@@ -92,7 +69,7 @@ def train_or_load(data: str, epochs: int) -> tuple[Classifier, dict]:
             idx = order[k : k + 128]
             junk = junk_images(len(idx) // 10 + 1, g)
             inputs = torch.cat([x[idx], junk])
-            targets = torch.cat([y[idx], torch.full((len(junk),), 10)])
+            targets = torch.cat([y[idx], torch.full((len(junk),), JUNK)])
             loss = nn.functional.cross_entropy(model(inputs), targets)
             opt.zero_grad()
             loss.backward()
@@ -105,7 +82,7 @@ def train_or_load(data: str, epochs: int) -> tuple[Classifier, dict]:
         )
         accuracy = float((model(xt)[:, :10].argmax(1) == yt).float().mean())
         noise = junk_images(1000, torch.Generator().manual_seed(99))
-        junk_rate = float((model(noise).argmax(1) == 10).float().mean())
+        junk_rate = float((model(noise).argmax(1) == JUNK).float().mean())
     info = {
         "data": data,
         "epochs": epochs,

@@ -21,3 +21,20 @@ def test_sliced_wasserstein_errors():
         sliced_wasserstein(np.zeros((3, 2)), np.zeros((3, 4)))
     with pytest.raises(ValueError, match="NaN"):
         sliced_wasserstein(np.full((3, 2), np.nan), np.zeros((3, 2)))
+
+
+def test_shipped_digit_classifier_labels_digits_and_rejects_noise():
+    from mgps.benchmarks.classifier import JUNK, load_classifier, predicted_labels, right_label
+    from mgps.benchmarks.exact_images import held_out_digit_labels, held_out_digits
+
+    model, card = load_classifier("digits")
+    digits, labels = held_out_digits(200, 300), held_out_digit_labels(200, 300)
+    assert labels.shape == (200,) and set(labels.tolist()) == set(range(10))
+    assert right_label(model, digits, labels).mean() > 0.93  # card: 96.7 % on the whole test split
+    # a digit restored as another digit, or as noise, is scored wrong
+    assert right_label(model, digits, (labels + 1) % 10).mean() < 0.05
+    noise = torch.randn(50, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    assert (predicted_labels(model, noise) == JUNK).float().mean() > 0.9
+    assert right_label(model, noise, labels[:50]).mean() < 0.1
+    with pytest.raises(FileNotFoundError, match="prior_quality.py --data nothing"):
+        load_classifier("nothing")

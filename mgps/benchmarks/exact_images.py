@@ -52,6 +52,12 @@ def held_out_digits(num_images: int, first: int = 0) -> torch.Tensor:
     return torch.from_numpy(images)[:, None]
 
 
+def held_out_digit_labels(num_images: int, first: int = 0) -> torch.Tensor:
+    """The true labels (0–9) of the test digits ``held_out_digits(num_images, first)`` returns."""
+    data = np.load(ROOT / "assets" / "data" / "digits.npz")
+    return torch.from_numpy(data["test_labels"][first : first + num_images].astype(np.int64))
+
+
 def exact_table(
     out_dir: str | Path,
     *,

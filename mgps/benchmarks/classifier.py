@@ -1,0 +1,69 @@
+"""The small digit / clothing classifier the project trained (``assets/classifiers/<data>/``).
+
+``scripts/prior_quality.py`` trains it on the training split and uses its confidence and
+64-d features to measure the embedded priors; the digits benchmarks use it to ask whether a
+restored image shows the right digit (``right_label``), a question PSNR of a single posterior
+sample answers poorly when the observation leaves the digit ambiguous.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+from torch import nn
+
+CLASSIFIERS_DIR = Path(__file__).resolve().parents[2] / "assets" / "classifiers"
+JUNK = 10  # the 11th class: noise images, so that noise is not labelled confidently
+
+
+class Classifier(nn.Module):
+    """Two conv blocks and a 64-d feature layer: features(x) → logits over the 10 classes and
+    an 11th "junk" class trained on noise images."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(1, 16, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(32 * 7 * 7, 64),
+            nn.ReLU(),
+        )
+        self.head = nn.Linear(64, 11)  # 10 classes + junk
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+
+def load_classifier(data: str = "digits") -> tuple[Classifier, dict]:
+    """The shipped classifier for ``data`` ("digits" or "fashion"), in eval mode, and its card."""
+    from safetensors.torch import load_file
+
+    folder = CLASSIFIERS_DIR / data
+    if not (folder / "model.safetensors").is_file():
+        raise FileNotFoundError(
+            f"no classifier in {folder}; train it with `python scripts/prior_quality.py --data {data}`"
+        )
+    model = Classifier()
+    model.load_state_dict(load_file(folder / "model.safetensors"))
+    return model.eval(), json.loads((folder / "classifier.json").read_text())
+
+
+@torch.no_grad()
+def predicted_labels(model: Classifier, images: torch.Tensor) -> torch.Tensor:
+    """The class (0–9, or ``JUNK``) the classifier gives each of ``(N, 1, 28, 28)`` images in [-1, 1]."""
+    return model(images.clamp(-1, 1).float()).argmax(1)
+
+
+def right_label(model: Classifier, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """1.0 where the classifier labels the image with its true label, else 0.0 (junk is wrong)."""
+    return (predicted_labels(model, images) == labels).float()

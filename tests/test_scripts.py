@@ -45,6 +45,16 @@ def test_digits_sweep_tiny(tmp_path):
     steps = json.loads((ROOT / "assets/priors/digits/training.json").read_text())["steps"]
     assert table.startswith("A tiny check.\n") and f"Prior `digits` ({steps:,} training steps)" in table
 
+    # the exact posterior as a configuration: only for a prior that has one
+    sweep.main(["--operators", "box", "--first", "3", "--n", "2", "--config", "exact:exact",
+                "--out", str(tmp_path / "ddpm")])
+    failed = json.loads((tmp_path / "ddpm" / "sweep.json").read_text())["runs"]["box"]["exact"]
+    assert "has no exact posterior; use --prior digits-exact" in failed["failed"]
+    sweep.main(["--prior", "digits-exact", "--operators", "box", "--first", "3", "--n", "1",
+                "--config", "exact:exact", "--out", str(tmp_path / "exact")])
+    exact = json.loads((tmp_path / "exact" / "sweep.json").read_text())["runs"]["box"]["exact"]
+    assert 0.7 < exact["residual_over_expected"] < 1.3  # an exact posterior sample fits y to the noise
+
     # --previous reuses runs by name, and refuses a sweep over other digits
     with pytest.raises(AssertionError, match="another --first"):
         sweep.main(["--operators", "box", "--n", "2", "--config", "dps3:dps:num_steps=3",

@@ -16,8 +16,9 @@ cheaper sampler can do in the wall time of a dearer one); the residual is then t
     python benchmarks/digits_mgps_sweep.py --operators box sr4 --n 50 --out results/digits_mgps_sweep
 
 Configurations are ``name:sampler:key=value,key=value``; the defaults make the README's table
-(the sampler ``exact`` draws from the exact posterior, for a prior that has one: ``digits-exact``)
 (the README ran box and sr4 as two processes side by side and merged them with ``--merge``).
+The sampler name ``exact`` draws from the exact posterior, for a prior that has one
+(``--prior digits-exact``), so that faithful posterior samples are scored like any sampler's.
 """
 
 from __future__ import annotations
@@ -117,6 +118,7 @@ def markdown(results: dict) -> str:
                 lines.append(f"| {name} | {run['params']} | failed: {run['failed']} | | | | | |")
                 continue
             settings = ", ".join(f"{k}={v}" for k, v in run["params"].items())
+            settings = "exact posterior" if run["sampler"] == "exact" and not settings else settings
             if run.get("samples_per_image", 1) > 1:
                 settings += f"; mean of {run['samples_per_image']} samples"
             diff = f"{run['diff_to_reference']:+.2f} ± {run['diff_ci95']:.2f}" if "diff_to_reference" in run else "–"

@@ -103,8 +103,8 @@ def markdown(results: dict) -> str:
         "half-width over images; Δ = paired difference to the reference; residual = median ‖y − A(x̂)‖ "
         "over its expected size σ_y·√d_y; seconds per image with all images in one batch, torch threads 1; "
         "right digit = share of restored images the digit classifier labels with the true label, "
-        "Δ in percentage points (paired, 95 % t half-width)"
-        + (f" (the clean test digits: {100 * results['clean_right_label_rate']:.0f} %)."
+        "its Δ in percentage points, paired, with a 95 % t half-width"
+        + (f"; the classifier labels {100 * results['clean_right_label_rate']:.0f} % of the clean digits right."
            if "clean_right_label_rate" in results else "."),
         "",
     ]

@@ -41,7 +41,7 @@ def test_digits_sweep_tiny(tmp_path):
     assert "midpoint must lie in [0, 1]" in runs["broken"]["failed"]  # reported, not raised
     table = (tmp_path / "sweep.md").read_text()
     assert "held-out test digits 3–4" in table and "| broken |" in table
-    assert "| right digit | Δ right digit |" in table and "(the clean test digits: 100 %)" in table
+    assert "| right digit | Δ right digit |" in table and "labels 100 % of the clean digits right" in table
     steps = json.loads((ROOT / "assets/priors/digits/training.json").read_text())["steps"]
     assert table.startswith("A tiny check.\n") and f"Prior `digits` ({steps:,} training steps)" in table
 

@@ -23,7 +23,7 @@ def test_sliced_wasserstein_errors():
         sliced_wasserstein(np.full((3, 2), np.nan), np.zeros((3, 2)))
 
 
-def test_shipped_digit_classifier_labels_digits_and_rejects_noise():
+def test_shipped_digit_classifier_labels_digits_and_rejects_noise_and_noisy_digits():
     from mgps.benchmarks.classifier import JUNK, load_classifier, predicted_labels, right_label
     from mgps.benchmarks.exact_images import held_out_digit_labels, held_out_digits
 
@@ -36,5 +36,11 @@ def test_shipped_digit_classifier_labels_digits_and_rejects_noise():
     noise = torch.randn(50, 1, 28, 28, generator=torch.Generator().manual_seed(0))
     assert (predicted_labels(model, noise) == JUNK).float().mean() > 0.9
     assert right_label(model, noise, labels[:50]).mean() < 0.1
+    # a recognisable digit under visible pixel noise is junk too, a faint one is not
+    noisy = digits + 0.3 * torch.randn(digits.shape, generator=torch.Generator().manual_seed(1))
+    assert (predicted_labels(model, noisy) == JUNK).float().mean() > 0.8
+    faint = digits + 0.03 * torch.randn(digits.shape, generator=torch.Generator().manual_seed(2))
+    assert right_label(model, faint, labels).mean() > 0.9
+    assert "corrupted" in card["junk_class"] and card["held_out_corrupted_test_images_recognised_as_junk"] > 0.9
     with pytest.raises(FileNotFoundError, match="prior_quality.py --data nothing"):
         load_classifier("nothing")

@@ -107,3 +107,28 @@ def test_train_resume_with_a_new_schedule_then_export(tmp_path, keep_signal_hand
     card = _load("prior_quality", "scripts").schedule_text(info)
     assert card == ("from step 0: peak 5e-04, warm-up 2, constant; "
                     "from step 4: peak 5e-04, warm-up 2, cosine decay towards 5e-05 at step 6")
+
+
+def test_prior_quality_references():
+    """The corrupted images the classifier's junk class learns, and the noise-free mixture row."""
+    import torch
+
+    quality = _load("prior_quality", "scripts")
+    clean = torch.full((300, 1, 28, 28), -1.0)  # black images: any change is the corruption's
+    spoilt = quality.corrupted_images(clean, torch.Generator().manual_seed(0))
+    again = quality.corrupted_images(clean, torch.Generator().manual_seed(0))
+    assert torch.equal(spoilt, again) and spoilt.min() >= -1 and spoilt.max() <= 1
+    changed = (spoilt != clean).flatten(1).float().mean(1)
+    assert (changed > 0.01).all()  # every image is spoilt, none left clean
+
+    mixture = np.load(ROOT / "assets/priors/digits-exact/mixture.npz")
+    n = 6000
+    noise_free = quality.mixture_without_isotropic_noise(n, torch.Generator().manual_seed(1))
+    assert noise_free.shape == (n, 1, 28, 28)
+    import mgps
+
+    full = mgps.load_prior("digits-exact").sample(n, torch.Generator().manual_seed(2)).float()
+    # dropping σ_c² I removes, per pixel, the mixture average of σ_c² from the variance
+    removed = float(full.var(0).mean() - noise_free.var(0).mean())
+    expected = float(np.sum(mixture["weights"] * mixture["iso_var"]))
+    assert abs(removed - expected) < 0.15 * expected

@@ -15,12 +15,13 @@ import torch
 from torch import nn
 
 CLASSIFIERS_DIR = Path(__file__).resolve().parents[2] / "assets" / "classifiers"
-JUNK = 10  # the 11th class: noise images, so that noise is not labelled confidently
+JUNK = 10  # the 11th class: noise, and images spoilt by noise or fog (not a clean image of any class)
 
 
 class Classifier(nn.Module):
     """Two conv blocks and a 64-d feature layer: features(x) → logits over the 10 classes and
-    an 11th "junk" class trained on noise images."""
+    an 11th "junk" class trained on noise images and on training images corrupted by Gaussian
+    noise, impulse noise or fog (``scripts/prior_quality.py``)."""
 
     def __init__(self) -> None:
         super().__init__()

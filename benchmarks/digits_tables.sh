@@ -7,6 +7,8 @@
 #   results/digits_mgps_sweep/dps_step_half/ DPS's step size on the half mask, digits 0-49
 #   results/digits_mgps_sweep/exact_prior/   exact posterior samples scored like a sampler
 #                                            (digits-exact prior, digits 50-149; needs no DDPM)
+#   results/digits_mgps_sweep/budget/        box at DPS-1000's time: means of the samples each
+#                                            method draws in that time, fresh digits 150-349
 # Usage: benchmarks/digits_tables.sh [work folder, default /tmp/digits_tables]   (PRIOR=digits, OUT=results/digits_mgps_sweep)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,16 +20,19 @@ export PYTHONPATH=. OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1
 sweep() { python benchmarks/digits_mgps_sweep.py --prior "$PRIOR" "$@"; }
 CONFIRM=(dps1000:dps:num_steps=1000 mgps50:mgps:num_steps=50 mgps100:mgps:num_steps=100)
 MEAN2=mgps50_mean2:mgps:num_steps=50,samples=2
+BUDGET=(dps1000:dps:num_steps=1000 mgps50:mgps:num_steps=50 mgps50_mean3:mgps:num_steps=50,samples=3
+        mgps100_mean2:mgps:num_steps=100,samples=2 dps500_mean2:dps:num_steps=500,samples=2)
 
 lane_a() {
     sweep --operators box --out "$WORK/tune_box"
     sweep --operators box --first 50 --n 100 --config "${CONFIRM[@]}" "$MEAN2" --out "$WORK/confirm_box"
-    sweep --operators half --first 50 --n 100 --config "${CONFIRM[@]}" "$MEAN2" \
-        dps1000_z0.5:dps:num_steps=1000,step_size=0.5 --out "$WORK/confirm_half"
+    sweep --operators box --first 150 --n 200 --config "${BUDGET[@]}" --out "$WORK/budget_box"
 }
 lane_b() {
     sweep --operators sr4 --out "$WORK/tune_sr4"
     sweep --operators sr4 --first 50 --n 100 --config "${CONFIRM[@]}" "$MEAN2" --out "$WORK/confirm_sr4"
+    sweep --operators half --first 50 --n 100 --config "${CONFIRM[@]}" "$MEAN2" \
+        dps1000_z0.5:dps:num_steps=1000,step_size=0.5 --out "$WORK/confirm_half"
     sweep --operators gaussian_blur --first 50 --n 100 --config "${CONFIRM[@]}" --out "$WORK/confirm_gaussian_blur"
     sweep --operators half --first 0 --n 50 --config dps1000:dps:num_steps=1000 \
         dps1000_z0.5:dps:num_steps=1000,step_size=0.5 dps1000_z2:dps:num_steps=1000,step_size=2.0 \
@@ -48,5 +53,7 @@ sweep --merge "$WORK"/confirm_{box,sr4,half,gaussian_blur}/sweep.json --out "$OU
     --note "DPS-1000 against MGPS's presets on fresh test digits, which no setting was chosen on. Made by benchmarks/digits_tables.sh."
 sweep --merge "$WORK/dps_step_half/sweep.json" --out "$OUT/dps_step_half" \
     --note "DPS's step size ζ on the half mask (is the paper's ζ = 1 what makes MGPS win there?). Made by benchmarks/digits_tables.sh."
+sweep --merge "$WORK/budget_box/sweep.json" --out "$OUT/budget" \
+    --note "Box inpainting at DPS-1000's time budget: one DPS-1000 sample against the mean of the samples MGPS (3 of 50 steps, 2 of 100) or DPS (2 of 500) draws in about that time; PSNR rewards the posterior mean, which a mean of samples estimates. Configurations fixed before the run, on fresh test digits 150–349 that no setting was chosen on. Made by benchmarks/digits_tables.sh."
 sweep --merge "$WORK"/exact_{box,sr4}/sweep.json --out "$OUT/exact_prior" \
     --note "Does single-sample PSNR reward a faithful posterior sampler? On the digits-exact prior (a 20-component mixture of probabilistic PCA fitted to the training digits) the posterior is known, so exact posterior samples ('exact') are scored like any sampler's. Fresh test digits 50–149; MGPS with the presets chosen on the DDPM. Made by benchmarks/digits_tables.sh."

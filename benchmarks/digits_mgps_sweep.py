@@ -6,8 +6,9 @@ through one sampler run, so that many MGPS settings can be compared with DPS on 
 digits, the same observation noise and the same initial noise. It records PSNR per image, the
 mean with a 95 % t half-width, the paired difference to a reference configuration, the data
 residual ‖y − A(x̂)‖ against its expected size σ_y·√d_y, wall time (torch threads = 1), and
-whether the project's digit classifier (mgps/benchmarks/classifier.py) labels the restored image
-with the digit's true label: where the observation leaves the digit ambiguous (a box over its
+whether the restored image shows the digit's true label to the project's digit classifier
+(mgps/benchmarks/classifier.py; its most likely digit class, and apart from that whether it calls
+the image junk): where the observation leaves the digit ambiguous (a box over its
 middle), a single posterior sample's PSNR mostly says whether it drew the right digit, and this
 says it directly.
 A configuration with ``samples=k`` draws k samples per image and scores their mean (what a
@@ -32,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mgps.benchmarks.classifier import load_classifier, right_label
+from mgps.benchmarks.classifier import JUNK, load_classifier, predicted_labels, right_label
 from mgps.benchmarks.exact_images import held_out_digit_labels, held_out_digits
 from mgps.metrics import psnr, t_interval
 from mgps.operators.base import measure
@@ -102,8 +103,9 @@ def markdown(results: dict) -> str:
         f"(σ_y = {results['sigma_y']}), the same initial noise for every configuration; PSNR mean ± 95 % t "
         "half-width over images; Δ = paired difference to the reference; residual = median ‖y − A(x̂)‖ "
         "over its expected size σ_y·√d_y; seconds per image with all images in one batch, torch threads 1; "
-        "right digit = share of restored images the digit classifier labels with the true label, "
-        "its Δ in percentage points, paired, with a 95 % t half-width"
+        "right digit = share of restored images whose most likely digit class under the project's classifier "
+        "is the true label, its Δ in percentage points, paired, with a 95 % t half-width; junk = share the "
+        "classifier calls junk (noise, or a digit under visible pixel noise), not a clean digit"
         + (f"; the classifier labels {100 * results['clean_right_label_rate']:.0f} % of the clean digits right."
            if "clean_right_label_rate" in results else "."),
         "",
@@ -111,11 +113,11 @@ def markdown(results: dict) -> str:
     for op_name, runs in results["runs"].items():
         reference = next(iter(runs))
         lines += [f"### {op_name} (reference: {reference})", "",
-                  "| configuration | settings | PSNR | Δ vs reference | right digit | Δ right digit | residual "
-                  "| s / image |", "|---|---|---|---|---|---|---|---|"]
+                  "| configuration | settings | PSNR | Δ vs reference | right digit | Δ right digit | junk "
+                  "| residual | s / image |", "|---|---|---|---|---|---|---|---|---|"]
         for name, run in runs.items():
             if "failed" in run:
-                lines.append(f"| {name} | {run['params']} | failed: {run['failed']} | | | | | |")
+                lines.append(f"| {name} | {run['params']} | failed: {run['failed']} | | | | | | |")
                 continue
             settings = ", ".join(f"{k}={v}" for k, v in run["params"].items())
             settings = "exact posterior" if run["sampler"] == "exact" and not settings else settings
@@ -125,9 +127,10 @@ def markdown(results: dict) -> str:
             right = f"{100 * run['right_label_rate']:.0f} %" if "right_label_rate" in run else "–"
             right_diff = (f"{100 * run['right_label_diff']:+.0f} ± {100 * run['right_label_diff_ci95']:.0f}"
                           if "right_label_diff" in run else "–")
+            junk = f"{100 * run['junk_rate']:.0f} %" if "junk_rate" in run else "–"
             lines.append(
                 f"| {name} | {run['sampler']}: {settings} | {run['psnr_mean']:.2f} ± {run['psnr_ci95']:.2f} | {diff} "
-                f"| {right} | {right_diff} | {run['residual_over_expected']:.2f} | {run['seconds_per_image']:.2f} |"
+                f"| {right} | {right_diff} | {junk} | {run['residual_over_expected']:.2f} | {run['seconds_per_image']:.2f} |"
             )
         lines.append("")
     return "\n".join(lines)
@@ -218,6 +221,7 @@ def main(argv=None) -> None:
                     values = psnr(x, truth).numpy()
                     residual = problem.residual(x).flatten(1).norm(dim=1).numpy()
                     right = right_label(classifier, x, labels).numpy()
+                    junk = (predicted_labels(classifier, x) == JUNK).float().numpy()
                 mean, half = t_interval(values)
                 run = per_op[name] = {
                     "sampler": sampler,
@@ -228,12 +232,13 @@ def main(argv=None) -> None:
                     "psnr_ci95": half,
                     "right_label": right.tolist(),
                     "right_label_rate": float(right.mean()),
+                    "junk_rate": float(junk.mean()),
                     "residual_over_expected": float(np.median(residual) / expected),
                     "seconds_per_image": seconds / args.n,
                 }
                 line = (
                     f"{op_name:6s} {name:28s} PSNR {mean:6.2f} ± {half:4.2f}"
-                    f"  right digit {100 * right.mean():3.0f} %"
+                    f"  right digit {100 * right.mean():3.0f} %  junk {100 * junk.mean():3.0f} %"
                     f"  residual/expected {run['residual_over_expected']:5.2f}  {seconds / args.n:5.2f} s/image"
                 )
                 if reference in per_op and name != reference and "psnr" in per_op[reference]:

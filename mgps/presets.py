@@ -13,7 +13,8 @@ blur, η = 1 in the second half of the diffusion (the paper's remedy for over-sm
 for its latent prior and its ImageNet deblurring, spec §2.10) closes the rest of the gap. On
 fresh digits (``results/digits_mgps_sweep/confirmation/``, 18,000-step weights) one 50-step
 sample with these settings beats DPS-1000 on SR ×4 and the half mask, ties it on box, and
-trails it on Gaussian blur (100 steps: −1.3 dB).
+trails it on Gaussian blur (100 steps: −1.3 dB); on box, the mean of the 2–3 samples MGPS
+draws in DPS-1000's time beats it by 1.1–1.3 dB (``results/digits_mgps_sweep/budget/``).
 """
 
 from __future__ import annotations

@@ -49,8 +49,8 @@ def junk_images(n: int, g: torch.Generator) -> torch.Tensor:
 
 
 def corrupted_images(clean: torch.Tensor, g: torch.Generator) -> torch.Tensor:
-    """Training images spoilt the way MNIST-C spoils digits (Mu & Gilmer 2019), one of three
-    kinds each: additive Gaussian noise (std 0.1–0.5 in [-1, 1] units), impulse noise (3–15 %
+    """Training images spoilt in three of the ways MNIST-C spoils digits (Mu & Gilmer 2019), one
+    kind each: additive Gaussian noise (std 0.1–0.5 in [-1, 1] units), impulse noise (3–15 %
     of the pixels replaced by uniform values) or fog (a smooth bright haze). They go to the junk
     class, so that confidence means "a clean digit of some class", not merely "digit-shaped".
     """

@@ -70,13 +70,14 @@ def corrupted_images(clean: torch.Tensor, g: torch.Generator) -> torch.Tensor:
 def mixture_without_isotropic_noise(n: int, g: torch.Generator) -> torch.Tensor:
     """Samples μ_c + U_c diag(√λ_c) z of the digits-exact mixture of PPCA, without its σ_c² I
     term: what the classifier makes of the mixture's strokes once its pixel noise is gone."""
-    mixture = np.load(ROOT / "assets" / "priors" / "digits-exact" / "mixture.npz")
-    weights = torch.from_numpy(mixture["weights"])
-    c = torch.multinomial(weights, n, replacement=True, generator=g)
-    z = torch.randn(n, mixture["basis"].shape[-1], generator=g)
-    basis, extra = torch.from_numpy(mixture["basis"])[c], torch.from_numpy(mixture["extra_var"])[c]
-    x = torch.from_numpy(mixture["means"])[c] + torch.einsum("ndk,nk->nd", basis, extra.sqrt() * z)
-    return x.reshape(n, 1, 28, 28)
+    import mgps
+
+    exact = mgps.load_prior("digits-exact")
+    noise_free = mgps.GaussianMixturePrior.low_rank(
+        exact.weights, exact.means, exact.basis, exact.extra_var, torch.zeros_like(exact.iso_var),
+        event_shape=exact.event_shape,
+    )
+    return noise_free.sample(n, g).float()
 
 
 def train_or_load(data: str, epochs: int) -> tuple[Classifier, dict]:

@@ -15,6 +15,7 @@ import mgps
 from mgps.presets import TASK_DEFAULTS, task_defaults
 from mgps.registry import Entry, Param
 from mgps.samplers.common import require_operator, require_prior
+from mgps.utils.assets import ASSETS_DIR
 
 __all__ = [
     "MAX_STEPS",
@@ -53,7 +54,7 @@ APP_STEPS_OTHERS = 100
 # operator parameters that are not numbers to set with a control (the drawn mask, a path)
 _HIDDEN_OPERATOR_PARAMS = {"mask", "weights"}
 
-EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "assets" / "examples"
+EXAMPLES_DIR = ASSETS_DIR / "examples"
 
 LIMITS_TEXT = (
     f"Limits: at most {MAX_STEPS} steps, {MAX_SAMPLES} samples, {MAX_COMPARE} samplers in a "

@@ -18,9 +18,11 @@ from typing import Any
 
 import numpy as np
 
+from ..utils.assets import ASSETS_DIR
+
 __all__ = ["DATA_PATH", "EcgData", "load_ecg_data", "record_segments"]
 
-DATA_PATH = Path(__file__).resolve().parents[2] / "assets" / "ecg" / "ecg_windows.npz"
+DATA_PATH = ASSETS_DIR / "ecg" / "ecg_windows.npz"
 SPLITS = ("train", "test", "all")
 
 

@@ -10,13 +10,16 @@ answers poorly when the observation leaves the digit ambiguous.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import torch
 from torch import nn
 
-CLASSIFIERS_DIR = Path(__file__).resolve().parents[2] / "assets" / "classifiers"
-JUNK = 10  # the 11th class: noise, and images spoilt by noise or fog (not a clean image of any class)
+from ..utils.assets import ASSETS_DIR
+
+CLASSIFIERS_DIR = ASSETS_DIR / "classifiers"
+JUNK = (
+    10  # the 11th class: noise, and images spoilt by noise or fog (not a clean image of any class)
+)
 
 
 class Classifier(nn.Module):

@@ -31,10 +31,10 @@ from ..presets import task_defaults
 from ..registry import OPERATORS, PRIORS, SAMPLERS
 from ..samplers.common import operator_supports, sample
 from ..types import SamplerDivergedError
+from ..utils.assets import ASSETS_DIR
 
 __all__ = ["exact_table", "DEFAULT_STEPS"]
 
-ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_STEPS = {
     "mgps": 100,
     "dps": 1000,
@@ -47,14 +47,14 @@ DEFAULT_STEPS = {
 
 def held_out_digits(num_images: int, first: int = 0) -> torch.Tensor:
     """Test digits ``first … first + num_images − 1`` as ``(N, 1, 28, 28)`` in [-1, 1]."""
-    data = np.load(ROOT / "assets" / "data" / "digits.npz")
+    data = np.load(ASSETS_DIR / "data" / "digits.npz")
     images = data["test_images"][first : first + num_images].astype(np.float32) / 127.5 - 1.0
     return torch.from_numpy(images)[:, None]
 
 
 def held_out_digit_labels(num_images: int, first: int = 0) -> torch.Tensor:
     """The true labels (0–9) of the test digits ``held_out_digits(num_images, first)`` returns."""
-    data = np.load(ROOT / "assets" / "data" / "digits.npz")
+    data = np.load(ASSETS_DIR / "data" / "digits.npz")
     return torch.from_numpy(data["test_labels"][first : first + num_images].astype(np.int64))
 
 

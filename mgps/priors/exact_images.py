@@ -15,11 +15,12 @@ from pathlib import Path
 import numpy as np
 
 from ..registry import PRIORS
+from ..utils.assets import ASSETS_DIR
 from .gaussian_mixture import GaussianMixturePrior
 
 __all__ = ["load_mixture_folder", "ASSETS"]
 
-ASSETS = Path(__file__).resolve().parents[2] / "assets" / "priors"
+ASSETS = ASSETS_DIR / "priors"
 
 
 @lru_cache(maxsize=8)

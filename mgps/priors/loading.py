@@ -39,6 +39,7 @@ from typing import Any
 import torch
 
 from ..registry import PRIORS
+from ..utils.assets import ASSETS_DIR
 from .diffusers_latent import DiffusersLatentPrior
 from .diffusers_pixel import DiffusersPixelPrior
 
@@ -55,7 +56,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-EMBEDDED_PRIORS_DIR = Path(__file__).resolve().parents[2] / "assets" / "priors"
+EMBEDDED_PRIORS_DIR = ASSETS_DIR / "priors"
 _HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
 
 

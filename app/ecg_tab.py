@@ -20,9 +20,9 @@ import torch
 from plotly.subplots import make_subplots
 
 import mgps
-from mgps.ecg.benchmark import PAPER_STEPS, TASKS, sampler_kwargs, window_metrics
 from mgps.ecg.data import DATA_PATH, EcgData, load_ecg_data
 from mgps.ecg.leads import LEADS_12, twelve_leads
+from mgps.ecg.tasks import PAPER_STEPS, TASKS, sampler_kwargs, window_metrics
 
 from . import catalog
 from .device import DEVICE

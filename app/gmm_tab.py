@@ -301,7 +301,7 @@ ETA_SEEDS = (0,)
 @lru_cache(maxsize=1)
 def eta_curve_points() -> tuple[np.ndarray, np.ndarray]:
     """(η grid, mean W2 over seeds) of Example 3.2, computed exactly (a few seconds, once)."""
-    from mgps.benchmarks.gaussian_eta import eta_curve
+    from mgps.paper.gaussian_eta import eta_curve
 
     w2 = eta_curve(list(ETA_GRID), list(ETA_SEEDS), **ETA_CONFIG)
     return np.asarray(ETA_GRID), w2.mean(axis=1)

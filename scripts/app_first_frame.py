@@ -8,7 +8,7 @@ process as ``python app.py`` does (the default prior preloaded), each job is can
 its first x̂0 arrives, and one more job runs to the end for the total. Writes
 ``results/app_first_frame.json``.
 
-    python benchmarks/app_first_frame.py [--runs 7] [--threads 1]
+    python scripts/app_first_frame.py [--runs 7] [--threads 1]
 """
 
 from __future__ import annotations

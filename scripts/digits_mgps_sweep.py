@@ -7,14 +7,14 @@ digits, the same observation noise and the same initial noise. It records PSNR p
 mean with a 95 % t half-width, the paired difference to a reference configuration, the data
 residual ‖y − A(x̂)‖ against its expected size σ_y·√d_y, wall time (torch threads = 1), and
 whether the restored image shows the digit's true label to the project's digit classifier
-(mgps/benchmarks/classifier.py; its most likely digit class, and apart from that whether it calls
+(mgps/paper/classifier.py; its most likely digit class, and apart from that whether it calls
 the image junk): where the observation leaves the digit ambiguous (a box over its
 middle), a single posterior sample's PSNR mostly says whether it drew the right digit, and this
 says it directly.
 A configuration with ``samples=k`` draws k samples per image and scores their mean (what a
 cheaper sampler can do in the wall time of a dearer one); the residual is then the mean's.
 
-    python benchmarks/digits_mgps_sweep.py --operators box sr4 --n 50 --out results/digits_mgps_sweep
+    python scripts/digits_mgps_sweep.py --operators box sr4 --n 50 --out results/digits_mgps_sweep
 
 Configurations are ``name:sampler:key=value,key=value``; the defaults make the README's table
 (the README ran box and sr4 as two processes side by side and merged them with ``--merge``).
@@ -33,10 +33,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mgps.benchmarks.classifier import JUNK, load_classifier, predicted_labels, right_label
-from mgps.benchmarks.exact_images import held_out_digit_labels, held_out_digits
 from mgps.metrics import psnr, t_interval
 from mgps.operators.base import measure
+from mgps.paper.classifier import JUNK, load_classifier, predicted_labels, right_label
+from mgps.paper.exact_images import held_out_digit_labels, held_out_digits
 from mgps.presets import task_defaults
 from mgps.priors.loading import EMBEDDED_PRIORS_DIR, load_prior
 from mgps.registry import OPERATORS

@@ -9,15 +9,15 @@
 #                                            (digits-exact prior, digits 50-149; needs no DDPM)
 #   results/digits_mgps_sweep/budget/        box at DPS-1000's time: means of the samples each
 #                                            method draws in that time, fresh digits 150-349
-# Usage: benchmarks/digits_tables.sh [work folder, default /tmp/digits_tables]   (PRIOR=digits, OUT=results/digits_mgps_sweep)
+# Usage: scripts/digits_tables.sh [work folder, default runs/digits_tables]   (PRIOR=digits, OUT=results/digits_mgps_sweep)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PRIOR=${PRIOR:-digits}
 OUT=${OUT:-results/digits_mgps_sweep}
-WORK=${1:-${TMPDIR:-/tmp}/digits_tables}
+WORK=${1:-runs/digits_tables}
 mkdir -p "$WORK"
 export PYTHONPATH=. OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1
-sweep() { python benchmarks/digits_mgps_sweep.py --prior "$PRIOR" "$@"; }
+sweep() { python scripts/digits_mgps_sweep.py --prior "$PRIOR" "$@"; }
 CONFIRM=(dps1000:dps:num_steps=1000 mgps50:mgps:num_steps=50 mgps100:mgps:num_steps=100)
 MEAN2=mgps50_mean2:mgps:num_steps=50,samples=2
 BUDGET=(dps1000:dps:num_steps=1000 mgps50:mgps:num_steps=50 mgps50_mean3:mgps:num_steps=50,samples=3
@@ -38,7 +38,7 @@ lane_b() {
         dps1000_z0.5:dps:num_steps=1000,step_size=0.5 dps1000_z2:dps:num_steps=1000,step_size=2.0 \
         mgps50:mgps:num_steps=50 --out "$WORK/dps_step_half"
     for op in box sr4; do
-        python benchmarks/digits_mgps_sweep.py --prior digits-exact --operators $op --first 50 --n 100 \
+        python scripts/digits_mgps_sweep.py --prior digits-exact --operators $op --first 50 --n 100 \
             --config "${CONFIRM[@]}" exact:exact --out "$WORK/exact_$op"
     done
 }
@@ -48,12 +48,12 @@ wait $pid_a || { echo "lane a failed: $WORK/lane_a.log"; exit 1; }
 wait $pid_b || { echo "lane b failed: $WORK/lane_b.log"; exit 1; }
 
 sweep --merge "$WORK"/tune_{box,sr4}/sweep.json --out "$OUT" \
-    --note "All samplers on the test digits MGPS's presets (mgps/presets.py) were chosen on. Made by benchmarks/digits_tables.sh."
+    --note "All samplers on the test digits MGPS's presets (mgps/presets.py) were chosen on. Made by scripts/digits_tables.sh."
 sweep --merge "$WORK"/confirm_{box,sr4,half,gaussian_blur}/sweep.json --out "$OUT/confirmation" \
-    --note "DPS-1000 against MGPS's presets on fresh test digits, which no setting was chosen on. Made by benchmarks/digits_tables.sh."
+    --note "DPS-1000 against MGPS's presets on fresh test digits, which no setting was chosen on. Made by scripts/digits_tables.sh."
 sweep --merge "$WORK/dps_step_half/sweep.json" --out "$OUT/dps_step_half" \
-    --note "DPS's step size ζ on the half mask (is the paper's ζ = 1 what makes MGPS win there?). Made by benchmarks/digits_tables.sh."
+    --note "DPS's step size ζ on the half mask (is the paper's ζ = 1 what makes MGPS win there?). Made by scripts/digits_tables.sh."
 sweep --merge "$WORK/budget_box/sweep.json" --out "$OUT/budget" \
-    --note "Box inpainting at DPS-1000's time budget: one DPS-1000 sample against the mean of the samples MGPS (3 of 50 steps, 2 of 100) or DPS (2 of 500) draws in about that time; PSNR rewards the posterior mean, which a mean of samples estimates. Configurations fixed before the run, on fresh test digits 150–349 that no setting was chosen on. Made by benchmarks/digits_tables.sh."
+    --note "Box inpainting at DPS-1000's time budget: one DPS-1000 sample against the mean of the samples MGPS (3 of 50 steps, 2 of 100) or DPS (2 of 500) draws in about that time; PSNR rewards the posterior mean, which a mean of samples estimates. Configurations fixed before the run, on fresh test digits 150–349 that no setting was chosen on. Made by scripts/digits_tables.sh."
 sweep --merge "$WORK"/exact_{box,sr4}/sweep.json --out "$OUT/exact_prior" \
-    --note "Does single-sample PSNR reward a faithful posterior sampler? On the digits-exact prior (a 20-component mixture of probabilistic PCA fitted to the training digits) the posterior is known, so exact posterior samples ('exact') are scored like any sampler's. Fresh test digits 50–149; MGPS with the presets chosen on the DDPM. Made by benchmarks/digits_tables.sh."
+    --note "Does single-sample PSNR reward a faithful posterior sampler? On the digits-exact prior (a 20-component mixture of probabilistic PCA fitted to the training digits) the posterior is known, so exact posterior samples ('exact') are scored like any sampler's. Fresh test digits 50–149; MGPS with the presets chosen on the DDPM. Made by scripts/digits_tables.sh."

@@ -6,7 +6,7 @@ A DPS step needs the denoiser *and* its vector-Jacobian product; through autogra
 log p_t that is a second-order derivative. Both variants are timed interleaved, so machine
 load affects them alike; the ratio is what to quote. Writes ``results/gmm_denoiser_speed.json``.
 
-    python benchmarks/gmm_denoiser_speed.py [--dim 200] [--batch 2000]
+    python scripts/gmm_denoiser_speed.py [--dim 200] [--batch 2000]
 """
 
 from __future__ import annotations

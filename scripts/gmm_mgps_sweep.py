@@ -4,7 +4,7 @@ Runs MGPS variants (midpoint η, learning rate, steps, gradient steps, warm star
 instances as ``python -m mgps gmm table`` (d=20, d_y=1 by default) and writes
 ``results/gmm/mgps_sweep.{json,md}``.
 
-    python benchmarks/gmm_mgps_sweep.py --out results/gmm --instances 10
+    python scripts/gmm_mgps_sweep.py --out results/gmm --instances 10
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import torch
 
-from mgps.benchmarks.gmm import GMM_DEFAULTS, _ci95, _fmt, make_instance, run_sampler
 from mgps.metrics import random_directions, sliced_wasserstein
+from mgps.paper.gmm import GMM_DEFAULTS, _ci95, _fmt, make_instance, run_sampler
 from mgps.types import SamplerDivergedError
 
 BASE = GMM_DEFAULTS["mgps"]

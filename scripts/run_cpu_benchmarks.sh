@@ -6,4 +6,4 @@ export PYTHONPATH=.
 python -m mgps gaussian-eta --out results/gaussian_eta.csv
 python -m mgps gmm table --out results/gmm
 python -m mgps gmm ablation --out results/gmm
-python benchmarks/gmm_mgps_sweep.py --out results/gmm
+python scripts/gmm_mgps_sweep.py --out results/gmm

@@ -7,7 +7,7 @@ of one network forward pass and of one forward + vector-Jacobian product, counts
 each the two samplers make (running them on a free stand-in prior with the same interface),
 and multiplies. Writes ``results/timing_unet256.json``.
 
-    python benchmarks/timing_unet256.py [--mode full|estimate] [--out results/timing_unet256.json]
+    python scripts/timing_unet256.py [--mode full|estimate] [--out results/timing_unet256.json]
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ import torch  # noqa: E402
 
 import mgps  # noqa: E402
 from app import ecg_tab  # noqa: E402
-from mgps.ecg.benchmark import window_metrics  # noqa: E402
+from mgps.ecg.tasks import window_metrics  # noqa: E402
 
 needs_prior = pytest.mark.skipif(
     ecg_tab.availability() is not None, reason=str(ecg_tab.availability())

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import mgps
-from mgps.benchmarks.gmm import make_instance, save_problem
 from mgps.cli import main
+from mgps.paper.gmm import make_instance, save_problem
 
 
 @pytest.fixture(scope="module")
@@ -221,7 +221,7 @@ def test_gmm_table_tiny(tmp_path):
 
 
 def test_gmm_table_counts_diverged_runs(tmp_path):
-    from mgps.benchmarks.gmm import table
+    from mgps.paper.gmm import table
 
     out = tmp_path / "table"
     table(

@@ -12,7 +12,6 @@ import torch
 
 import mgps
 import mgps.ecg  # noqa: F401  (registers the ECG prior and operators)
-from mgps.ecg.benchmark import PAPER_STEPS, select_windows, table, window_metrics
 from mgps.ecg.data import DATA_PATH, load_ecg_data, record_segments
 from mgps.ecg.leads import (
     LEADS_9,
@@ -26,6 +25,7 @@ from mgps.ecg.model import UNet1d, UNet1dConfig
 from mgps.ecg.operators import block_bounds, missing_block, missing_leads
 from mgps.ecg.prior import ECG_PRIOR_DIR, EcgPrior
 from mgps.operators import has_svd, measure
+from mgps.paper.ecg import PAPER_STEPS, select_windows, table, window_metrics
 from mgps.priors.loading import PriorUnavailableError
 from mgps.samplers.common import operator_supports
 from mgps.schedules import x0_from_eps
@@ -285,7 +285,7 @@ def test_benchmark_tiny(tmp_path):
 
 
 def test_cli_parser():
-    from mgps.ecg.cli import add_ecg_commands
+    from mgps.paper.cli import add_ecg_commands
 
     parser = argparse.ArgumentParser()
     add_ecg_commands(parser.add_subparsers(dest="command"))

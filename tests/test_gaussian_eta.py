@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from mgps.benchmarks.gaussian_eta import eta_curve, random_instance, surrogate_moments
 from mgps.metrics import gaussian_w2
+from mgps.paper.gaussian_eta import eta_curve, random_instance, surrogate_moments
 
 
 def test_minimum_is_at_an_intermediate_midpoint():

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 import mgps
-from mgps.benchmarks.gmm import GMM_DEFAULTS
 from mgps.operators import MatrixOperator, measure
+from mgps.paper.gmm import GMM_DEFAULTS
 from mgps.priors import gaussian_prior, gmm25
 from mgps.types import SamplerDivergedError
 
@@ -206,7 +206,7 @@ def test_mgps_matches_its_exact_surrogate_on_a_gaussian_prior():
     moments are known exactly (Example 3.2's recursion). A diagonal variational fit recovers
     the exact mean of each midpoint law, so once the fit has converged the sampler's mean must
     equal the recursion's mean, which differs measurably from the true posterior mean."""
-    from mgps.benchmarks.gaussian_eta import GaussianInstance, surrogate_moments
+    from mgps.paper.gaussian_eta import GaussianInstance, surrogate_moments
 
     g = torch.Generator().manual_seed(0)
     d = 6

@@ -1,4 +1,4 @@
-"""The scripts under ``benchmarks/`` and ``scripts/`` that are not part of the CLI, run tiny."""
+"""The scripts under ``scripts/`` (not part of the command line), run tiny."""
 
 import importlib.util
 import json
@@ -11,7 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _load(name: str, folder: str = "benchmarks"):
+def _load(name: str, folder: str = "scripts"):
     spec = importlib.util.spec_from_file_location(name, ROOT / folder / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

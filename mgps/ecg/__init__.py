@@ -6,7 +6,8 @@
 * :mod:`mgps.ecg.prior` — :class:`EcgPrior` (registered as ``PRIORS["ecg"]``);
 * :mod:`mgps.ecg.operators` — ``ecg_missing_leads`` and ``ecg_missing_block`` (registered in
   ``OPERATORS``);
-* :mod:`mgps.ecg.benchmark` — the MAE/RMSE table (``python -m mgps ecg table``).
+* :mod:`mgps.ecg.tasks` — the two tasks, the samplers' ECG settings and the window errors
+  (the MAE/RMSE table itself, ``python -m mgps ecg table``, is :mod:`mgps.paper.ecg`).
 
 Importing this package registers the prior and the two operators.
 """

@@ -1,15 +1,19 @@
-"""The ``ecg`` command of ``python -m mgps``.
+"""The reproduction commands of ``mgps`` (``python -m mgps``): the paper's tables and figures
+and the project's own benchmark tables.
 
-Wire it into :mod:`mgps.cli` with two lines in ``build_parser``::
-
-    from .ecg.cli import add_ecg_commands
-    add_ecg_commands(sub)
+:mod:`mgps.cli` adds them to its parser through :func:`add_commands`, its one registration
+point; nothing here imports :mod:`mgps.cli` (the shared ``--param`` parsing is in
+:mod:`mgps.arguments`).
 
 Commands::
 
-    python -m mgps ecg table --out results/ecg [--n-windows 20] [--samples 4]
-        [--samplers mgps,dps] [--tasks missing_block,missing_leads]
-        [--param mgps:num_steps=300] [--prior ecg] [--sigma-y 0.05] [--seed 0]
+    gmm sample      posterior samples for a Gaussian-mixture problem file (.npz)
+    gmm table       the paper's Table 1 (SW to the exact posterior, every sampler)
+    gmm ablation    Figure 4 (MGPS's SW against the number of gradient steps)
+    gaussian-eta    Example 3.2 (exact W2 of the MGPS surrogate against the midpoint η)
+    images table    every sampler × operator pair on a folder of images
+    images exact    samplers against the exact posterior of the digits-exact prior
+    ecg table       ECG missing block / missing leads: MAE and RMSE per sampler
 """
 
 from __future__ import annotations
@@ -18,29 +22,111 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_ecg_commands", "cmd_ecg_table"]
+import numpy as np
+
+from ..arguments import parse_params, sampler_overrides
+from ..registry import SAMPLERS
+
+__all__ = ["add_commands", "add_ecg_commands"]
 
 
-def _overrides(items: list[str] | None) -> dict[str, dict[str, Any]]:
-    from ..cli import parse_params
-    from ..registry import SAMPLERS
+# --------------------------------------------------------------------------- images
+def cmd_images_table(args: argparse.Namespace) -> int:
+    from .images import DEFAULT_OPERATORS, table
 
-    out: dict[str, dict[str, Any]] = {}
-    for item in items or []:
-        name, _, rest = item.partition(":")
-        if not rest:
-            raise ValueError(f"--param expects sampler:name=value, got {item!r}")
-        out.setdefault(name, {}).update(parse_params(SAMPLERS[name], [rest]))
-    return out
+    table(
+        args.prior,
+        args.images,
+        args.out,
+        samplers=args.samplers.split(",") if args.samplers else None,
+        operators=args.operators.split(",") if args.operators else DEFAULT_OPERATORS,
+        overrides=sampler_overrides(args.param),
+        sigma_y=args.sigma_y,
+        num_images=args.n_images,
+        seed=args.seed,
+    )
+    print((Path(args.out) / "images_table.md").read_text())
+    return 0
 
 
+def cmd_images_exact(args: argparse.Namespace) -> int:
+    from .exact_images import exact_table
+
+    steps = {}
+    for item in args.steps or []:
+        name, _, value = item.partition("=")
+        SAMPLERS[name]
+        steps[name] = int(value)
+    exact_table(
+        args.out,
+        operators=args.operators.split(","),
+        samplers=args.samplers.split(",") if args.samplers else None,
+        num_images=args.n_images,
+        num_samples=args.n_samples,
+        sigma_y=args.sigma_y,
+        steps=steps,
+        overrides=sampler_overrides(args.param),
+        seed=args.seed,
+    )
+    print((Path(args.out) / "exact_table.md").read_text())
+    return 0
+
+
+def add_image_commands(sub: argparse._SubParsersAction) -> None:
+    """``images table`` and ``images exact``."""
+    images = sub.add_parser("images", help="image benchmarks").add_subparsers(
+        dest="images_command", required=True
+    )
+    p = images.add_parser(
+        "table", help="every sampler × operator pair the tags allow, on a folder of images"
+    )
+    p.add_argument("--prior", required=True)
+    p.add_argument("--images", required=True, help="folder of images")
+    p.add_argument("--out", required=True)
+    p.add_argument(
+        "--samplers", default=None, help="comma-separated subset (default: all that apply)"
+    )
+    p.add_argument(
+        "--operators",
+        default=None,
+        help="comma-separated (default: box,half,sr4,gaussian_blur,motion_blur,jpeg,phase_retrieval,hdr)",
+    )
+    p.add_argument(
+        "--param", action="append", metavar="SAMPLER:NAME=VALUE", help="e.g. mgps:num_steps=50"
+    )
+    p.add_argument("--n-images", type=int, default=None)
+    p.add_argument("--sigma-y", type=float, default=0.05)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_images_table)
+
+    p = images.add_parser(
+        "exact", help="samplers against the exact posterior of the digits-exact prior"
+    )
+    p.add_argument("--out", required=True)
+    p.add_argument("--operators", default="box,half,sr4")
+    p.add_argument("--samplers", default=None)
+    p.add_argument("--n-images", type=int, default=5)
+    p.add_argument("--n-samples", type=int, default=32)
+    p.add_argument("--sigma-y", type=float, default=0.05)
+    p.add_argument(
+        "--steps",
+        action="append",
+        metavar="SAMPLER=K",
+        help="e.g. mgps=100 (defaults: MGPS 100, others 1000)",
+    )
+    p.add_argument("--param", action="append", metavar="SAMPLER:NAME=VALUE")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_images_exact)
+
+
+# --------------------------------------------------------------------------- ECG
 def cmd_ecg_table(args: argparse.Namespace) -> int:
-    """Run :func:`mgps.ecg.benchmark.table` and print the Markdown table."""
-    from .benchmark import table
+    """Run :func:`mgps.paper.ecg.table` and print the Markdown table."""
+    from .ecg import table
 
     prior: Any = args.prior
     if prior != "ecg" and Path(prior).is_dir():
-        from .prior import load_ecg_prior
+        from ..ecg.prior import load_ecg_prior
 
         prior = load_ecg_prior(prior)
     table(
@@ -51,7 +137,7 @@ def cmd_ecg_table(args: argparse.Namespace) -> int:
         num_samples=args.samples,
         samplers=args.samplers.split(",") if args.samplers else None,
         tasks=args.tasks.split(",") if args.tasks else ("missing_block", "missing_leads"),
-        overrides=_overrides(args.param),
+        overrides=sampler_overrides(args.param),
         sigma_y=args.sigma_y,
         seed=args.seed,
         chunk_windows=args.chunk_windows,
@@ -62,10 +148,9 @@ def cmd_ecg_table(args: argparse.Namespace) -> int:
 
 
 def add_ecg_commands(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``ecg table`` to the ``python -m mgps`` sub-commands (``subparsers`` is the object
-    returned by ``parser.add_subparsers``)."""
-    from . import prior as _prior  # noqa: F401  (registers PRIORS["ecg"] and the operators)
-    from .benchmark import DEFAULT_SAMPLERS, PAPER_STEPS
+    """``ecg table`` (``subparsers`` is the object returned by ``parser.add_subparsers``)."""
+    from ..ecg.tasks import PAPER_STEPS
+    from .ecg import DEFAULT_SAMPLERS
 
     ecg = subparsers.add_parser("ecg", help="ECG benchmarks (synthetic 12-lead ECG prior)")
     sub = ecg.add_subparsers(dest="ecg_command", required=True)
@@ -97,3 +182,178 @@ def add_ecg_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--chunk-windows", type=int, default=None, help="windows per sampler call")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=cmd_ecg_table)
+
+
+# --------------------------------------------------------------------------- Gaussian mixtures
+def cmd_gmm_sample(args: argparse.Namespace) -> int:
+    from .gmm import load_problem, run_sampler
+
+    entry = SAMPLERS[args.sampler]
+    overrides = parse_params(entry, args.param)
+    if args.steps is not None:
+        overrides["num_steps"] = args.steps
+    if args.n_samples < 1:
+        raise ValueError(f"--n-samples must be at least 1, got {args.n_samples}")
+    inst = load_problem(args.problem)
+    x, seconds = run_sampler(inst, args.sampler, args.n_samples, args.seed, **overrides)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.save(out, x.numpy())
+    print(
+        f"{entry.label}: wrote {x.shape[0]} samples of dimension {x.shape[1]} to {out} in {seconds:.2f} s"
+    )
+    return 0
+
+
+def _parse_settings(text: str) -> list[tuple[int, int]]:
+    settings = []
+    for part in text.split(","):
+        d, _, dy = part.strip().partition("x")
+        settings.append((int(d), int(dy)))
+    return settings
+
+
+def cmd_gmm_table(args: argparse.Namespace) -> int:
+    from .gmm import table
+
+    samplers = args.samplers.split(",") if args.samplers else None
+    for n in samplers or []:
+        SAMPLERS[n]
+    table(
+        args.out,
+        settings=_parse_settings(args.settings),
+        num_instances=args.instances,
+        num_samples=args.n_samples,
+        num_slices=args.slices,
+        sigma_y=args.sigma_y,
+        samplers=samplers,
+        overrides=sampler_overrides(args.param),
+        seed=args.seed,
+    )
+    print((Path(args.out) / "gmm_table.md").read_text())
+    return 0
+
+
+def cmd_gmm_ablation(args: argparse.Namespace) -> int:
+    from .gmm import ablation
+
+    ablation(
+        args.out,
+        dim=args.dim,
+        obs_dim=args.obs_dim,
+        etas=[float(e) for e in args.etas.split(",")],
+        gradient_steps=[int(m) for m in args.gradient_steps.split(",")],
+        num_instances=args.instances,
+        num_samples=args.n_samples,
+        num_steps=args.steps,
+        sigma_y=args.sigma_y,
+        seed=args.seed,
+    )
+    print((Path(args.out) / "gmm_ablation.md").read_text())
+    return 0
+
+
+def add_gmm_commands(sub: argparse._SubParsersAction) -> None:
+    """``gmm sample``, ``gmm table`` and ``gmm ablation``."""
+    gmm = sub.add_parser("gmm", help="Gaussian-mixture problems and benchmarks").add_subparsers(
+        dest="gmm_command", required=True
+    )
+    p = gmm.add_parser("sample", help="posterior samples for a problem file")
+    p.add_argument(
+        "--problem",
+        required=True,
+        help=".npz with weights (C,), means (C,d), optional covs (C,d,d), A (d_y,d), y (d_y,), sigma_y",
+    )
+    p.add_argument(
+        "--sampler", required=True, help=f"one of: {', '.join(SAMPLERS.names(with_tag='pixel'))}"
+    )
+    p.add_argument("--n-samples", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--steps", type=int, default=None, help="diffusion steps (default: the sampler's)"
+    )
+    p.add_argument(
+        "--param",
+        action="append",
+        metavar="NAME=VALUE",
+        help="override a sampler parameter (repeatable)",
+    )
+    p.add_argument("--out", required=True, help="output .npy of shape (N, d)")
+    p.set_defaults(func=cmd_gmm_sample)
+
+    p = gmm.add_parser("table", help="Table 1: SW to the exact posterior for every sampler")
+    p.add_argument("--out", required=True, help="output directory (gmm_table.json, gmm_table.md)")
+    p.add_argument(
+        "--settings", default="20x1,200x1", help="comma-separated d x d_y, default 20x1,200x1"
+    )
+    p.add_argument("--instances", type=int, default=20)
+    p.add_argument("--n-samples", type=int, default=2000)
+    p.add_argument("--slices", type=int, default=100)
+    p.add_argument("--sigma-y", type=float, default=0.05)
+    p.add_argument("--samplers", default=None, help="comma-separated subset (default: all)")
+    p.add_argument(
+        "--param",
+        action="append",
+        metavar="SAMPLER:NAME=VALUE",
+        help="override, e.g. mgps:midpoint=1",
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_gmm_table)
+
+    p = gmm.add_parser(
+        "ablation", help="Figure 4: MGPS SW against gradient steps per diffusion step"
+    )
+    p.add_argument("--out", required=True)
+    p.add_argument("--dim", type=int, default=20)
+    p.add_argument("--obs-dim", type=int, default=1)
+    p.add_argument("--etas", default="0.5,1.0")
+    p.add_argument("--gradient-steps", default="1,2,5,10,20")
+    p.add_argument("--instances", type=int, default=10)
+    p.add_argument("--n-samples", type=int, default=2000)
+    p.add_argument("--steps", type=int, default=300)
+    p.add_argument("--sigma-y", type=float, default=0.05)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_gmm_ablation)
+
+
+# --------------------------------------------------------------------------- Example 3.2
+def cmd_gaussian_eta(args: argparse.Namespace) -> int:
+    from .gaussian_eta import write_eta_curve
+
+    etas = np.linspace(0, 1, args.grid + 2)[1:-1]
+    w2 = write_eta_curve(
+        args.out,
+        etas=etas,
+        seeds=list(range(args.seeds)),
+        dim=args.dim,
+        obs_dim=args.obs_dim,
+        sigma_y=args.sigma_y,
+        num_steps=args.steps,
+    )
+    best = int(np.argmin(w2.mean(1)))
+    print(f"wrote {args.out} and {Path(args.out).with_suffix('.html')}")
+    print(
+        f"minimum mean W2 {w2.mean(1)[best]:.3f} at eta = {etas[best]:.3f}; at eta = {etas[-1]:.3f}: {w2.mean(1)[-1]:.3f}"
+    )
+    return 0
+
+
+def add_gaussian_eta_command(sub: argparse._SubParsersAction) -> None:
+    """``gaussian-eta``."""
+    p = sub.add_parser("gaussian-eta", help="Example 3.2: exact W2 of the MGPS surrogate against η")
+    p.add_argument("--out", required=True, help="output CSV (a plot is written beside it as .html)")
+    p.add_argument("--grid", type=int, default=20, help="number of η values in (0, 1)")
+    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--dim", type=int, default=100)
+    p.add_argument("--obs-dim", type=int, default=50)
+    p.add_argument("--sigma-y", type=float, default=0.1)
+    p.add_argument("--steps", type=int, default=300)
+    p.set_defaults(func=cmd_gaussian_eta)
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    """Add every reproduction command to the sub-commands of ``python -m mgps``."""
+    add_image_commands(sub)
+    add_ecg_commands(sub)
+    add_gmm_commands(sub)
+    add_gaussian_eta_command(sub)

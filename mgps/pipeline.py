@@ -23,7 +23,7 @@ from .metrics import psnr, ssim
 from .operators.base import measure
 from .registry import OPERATORS, SAMPLERS
 from .samplers.common import is_latent, run
-from .types import InverseProblem, SamplerDivergedError
+from .types import InverseProblem, Operator, Prior, SamplerDivergedError
 
 __all__ = [
     "RestoreSetup",
@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 
-def image_shape_of(prior: Any) -> tuple[int, ...]:
+def image_shape_of(prior: Prior) -> tuple[int, ...]:
     """``(C, H, W)`` of the images a prior produces (the decoded shape for a latent prior)."""
     return tuple(getattr(prior, "image_shape", None) or prior.shape)
 
@@ -45,7 +45,7 @@ def image_shape_of(prior: Any) -> tuple[int, ...]:
 class CountingPrior:
     """Wraps a prior and counts denoiser (network) calls, one per batch evaluation."""
 
-    def __init__(self, prior: Any) -> None:
+    def __init__(self, prior: Prior) -> None:
         self._prior = prior
         self.network_calls = 0
 
@@ -61,9 +61,9 @@ class CountingPrior:
 class RestoreSetup:
     """Everything fixed before sampling: prior, operator, observation and ground truth."""
 
-    prior: Any
+    prior: Prior
     prior_name: str
-    operator: Any
+    operator: Operator
     operator_name: str
     problem: InverseProblem
     x_true: Tensor
@@ -110,7 +110,7 @@ class Result:
 
 
 def prepare(
-    prior: Any,
+    prior: Prior,
     image: Any,
     operator: str,
     *,
@@ -171,7 +171,7 @@ def prepare(
     return RestoreSetup(prior_obj, prior_name, op, operator, problem, x_true, notes)
 
 
-def _to_image(prior: Any, x: Tensor) -> Tensor:
+def _to_image(prior: Prior, x: Tensor) -> Tensor:
     with torch.no_grad():
         images = prior.decode(x) if is_latent(prior) else x
     return images.reshape(x.shape[0], *image_shape_of(prior)).clamp(-1, 1)

@@ -1,18 +1,30 @@
 """One small registry, used for samplers, operators and priors.
 
 Each entry carries what a user interface needs (label, typed parameters with ranges) and
-capability tags (e.g. ``requires-svd``), so the app and the tests discover everything from
-the registry alone.
+capability tags (e.g. ``svd``), so the app and the tests discover everything from the registry
+alone. Facts are written once: a parameter's default is read from the registered function's
+signature, and an operator's ``linear`` / ``nonlinear`` / ``svd`` tags from the class its
+factory returns.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-__all__ = ["Param", "Entry", "Registry", "UnknownNameError", "SAMPLERS", "OPERATORS", "PRIORS"]
+__all__ = [
+    "Param",
+    "Entry",
+    "Registry",
+    "UnknownNameError",
+    "operator_capabilities",
+    "SAMPLERS",
+    "OPERATORS",
+    "PRIORS",
+]
 
 
 class UnknownNameError(KeyError, ValueError):
@@ -26,16 +38,27 @@ class UnknownNameError(KeyError, ValueError):
 T = TypeVar("T", bound=Callable[..., Any])
 
 
+class _FromSignature:
+    """The default of a :class:`Param` declared without one: registration fills it in."""
+
+    def __repr__(self) -> str:
+        return "<from the signature>"
+
+
+FROM_SIGNATURE: Any = _FromSignature()
+
+
 @dataclass(frozen=True)
 class Param:
     """A tunable keyword argument, with what a slider or text box needs.
 
-    ``default`` must equal the function's keyword default (a test checks this).
+    Declared in a ``register(..., params=...)`` call, ``default`` is left out: registration
+    reads it from the function's signature (a default that is given must agree with it).
     ``choices`` lists the allowed values of a string parameter.
     """
 
     name: str
-    default: float | int | str | bool | None
+    default: float | int | str | bool | None = FROM_SIGNATURE
     low: float | None = None
     high: float | None = None
     step: float | None = None
@@ -44,7 +67,8 @@ class Param:
 
     @property
     def kind(self) -> type:
-        return type(self.default) if self.default is not None else float
+        unset = self.default is None or self.default is FROM_SIGNATURE
+        return float if unset else type(self.default)
 
     def parse(self, text: str) -> Any:
         """Parse a command-line value for this parameter, checking its range."""
@@ -118,8 +142,65 @@ class Entry(Generic[T]):
         return [n for n, p in sig.parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
 
 
+def bind_params(obj: Callable[..., Any], params: Iterable[Param], what: str) -> tuple[Param, ...]:
+    """``params`` with their defaults read from ``obj``'s signature.
+
+    Raises:
+        ValueError: a parameter that ``obj`` does not take, has no default for, or whose
+            declared default or range disagrees with the signature.
+    """
+    signature = inspect.signature(obj)
+    bound = []
+    for p in params:
+        arg = signature.parameters.get(p.name)
+        if arg is None or arg.default is inspect.Parameter.empty:
+            raise ValueError(f"{what}: Param {p.name!r} is not a keyword argument with a default")
+        if p.default is not FROM_SIGNATURE and p.default != arg.default:
+            raise ValueError(
+                f"{what}: Param {p.name!r} says default {p.default!r}, the signature "
+                f"{arg.default!r}; leave the Param's default out (it is read from the signature)"
+            )
+        p = dataclasses.replace(p, default=arg.default)
+        if isinstance(p.default, int | float) and not isinstance(p.default, bool):
+            if (p.low is not None and p.default < p.low) or (
+                p.high is not None and p.default > p.high
+            ):
+                raise ValueError(f"{what}: the default of {p.name!r} lies outside its range")
+        bound.append(p)
+    return tuple(bound)
+
+
+CAPABILITY_TAGS = frozenset({"linear", "nonlinear", "svd"})
+
+
+def operator_capabilities(factory: Callable[..., Any]) -> frozenset[str]:
+    """``linear`` or ``nonlinear``, and ``svd``, read from the class ``factory`` is annotated to
+    return (its ``linear`` and ``has_svd`` attributes)."""
+    annotation = inspect.signature(factory).return_annotation
+    if isinstance(annotation, str):  # postponed evaluation (`from __future__ import annotations`)
+        annotation = eval(annotation, getattr(factory, "__globals__", {}))  # noqa: S307
+    if not isinstance(annotation, type) or not hasattr(annotation, "linear"):
+        raise TypeError(
+            f"operator factory {getattr(factory, '__name__', factory)!r} must be annotated with "
+            "the operator class it returns (-> SomeOperator), whose class attributes "
+            "`linear` and `has_svd` give its capability tags"
+        )
+    tags = {"linear" if annotation.linear else "nonlinear"}
+    if getattr(annotation, "has_svd", False):
+        tags.add("svd")
+    return frozenset(tags)
+
+
 class Registry(Generic[T]):
     """A name -> :class:`Entry` map with helpful errors.
+
+    Args:
+        kind: what is registered ("sampler"), for messages.
+        derived_tags: a function of the registered object giving tags that are facts of the
+            object itself (for operators: :func:`operator_capabilities`); they are added to the
+            entry's tags.
+        derived_tag_names: every tag ``derived_tags`` can give; ``register(tags=...)`` may not
+            write them.
 
     >>> r = Registry("thing")
     >>> @r.register("a", label="A")
@@ -128,8 +209,15 @@ class Registry(Generic[T]):
     1
     """
 
-    def __init__(self, kind: str) -> None:
+    def __init__(
+        self,
+        kind: str,
+        derived_tags: Callable[[Any], frozenset[str]] | None = None,
+        derived_tag_names: Iterable[str] = (),
+    ) -> None:
         self.kind = kind
+        self._derived_tags = derived_tags
+        self._derived_tag_names = frozenset(derived_tag_names)
         self._entries: dict[str, Entry[T]] = {}
 
     def register(
@@ -145,12 +233,20 @@ class Registry(Generic[T]):
         def decorator(obj: T) -> T:
             if name in self._entries:
                 raise ValueError(f"{self.kind} {name!r} is already registered")
+            all_tags = frozenset(tags)
+            if written := all_tags & self._derived_tag_names:
+                raise ValueError(
+                    f"{self.kind} {name!r}: the tags {sorted(written)} are read from the "
+                    "object itself; do not write them in register()"
+                )
+            if self._derived_tags is not None:
+                all_tags |= self._derived_tags(obj)
             self._entries[name] = Entry(
                 name=name,
                 obj=obj,
                 label=label or name,
-                params=tuple(params),
-                tags=frozenset(tags),
+                params=bind_params(obj, params, f"{self.kind} {name!r}"),
+                tags=all_tags,
                 reference=reference,
                 description=description or (inspect.getdoc(obj) or "").split("\n")[0],
             )
@@ -185,5 +281,7 @@ class Registry(Generic[T]):
 
 
 SAMPLERS: Registry = Registry("sampler")
-OPERATORS: Registry = Registry("operator")
+OPERATORS: Registry = Registry(
+    "operator", derived_tags=operator_capabilities, derived_tag_names=CAPABILITY_TAGS
+)
 PRIORS: Registry = Registry("prior")

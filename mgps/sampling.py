@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 from torch import Tensor
 
 from .samplers.common import prior_device, prior_dtype
 from .schedules import ddpm_step, spaced_timesteps
+from .types import Prior
 
 __all__ = ["prior_samples"]
 
 
 @torch.no_grad()
 def prior_samples(
-    prior: Any,
+    prior: Prior,
     num_samples: int,
     *,
     num_steps: int = 100,

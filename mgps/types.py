@@ -108,7 +108,7 @@ class InverseProblem:
         sigma_y: standard deviation of the observation noise (> 0), in data units.
     """
 
-    operator: Any
+    operator: Operator
     y: Tensor
     sigma_y: float
 

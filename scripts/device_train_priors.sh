@@ -11,9 +11,9 @@
 #   STEPS=40000 bash scripts/device_train_priors.sh      # ~6-8 min per prior on an H100/H200
 set -euo pipefail
 cd "$(dirname "$0")/.."
-OUT=${OUT:-/tmp/device_priors}
+OUT=${OUT:-runs/device_priors}
 STEPS=${STEPS:-40000}
-python -m pip install -q -r requirements.txt 2>/dev/null || true
+python -m pip install -q -r requirements.txt -e . 2>/dev/null || true
 python -c "import torch; assert torch.cuda.is_available(), 'no CUDA device'; print(torch.cuda.get_device_name())"
 for data in digits fashion; do
   init=()
@@ -22,7 +22,7 @@ for data in digits fashion; do
   if [ "$data" = fashion ]; then flip=(--hflip); fi
   python scripts/train_prior.py --data "$data" --device cuda --channels 16,32,64 --layers-per-block 1 \
     --batch-size 128 --steps "$STEPS" --export-every 5000 --ckpt-every 5000 "${init[@]}" "${flip[@]}" \
-    --workdir "/tmp/train_$data" --out "$OUT/$data" &
+    --workdir "runs/device_train_$data" --out "$OUT/$data" &
 done
 wait
 ls -R "$OUT" | head -40

@@ -45,14 +45,13 @@ Usage::
 
     pip install neurokit2
     OMP_NUM_THREADS=1 python scripts/ecg_make_data.py             # 320 records, ~12 min
-    python scripts/ecg_make_data.py --records 8 --out /tmp/e.npz  # quick check
+    python scripts/ecg_make_data.py --records 8 --out runs/ecg_check.npz  # quick check
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -62,7 +61,6 @@ import numpy as np  # noqa: E402
 import scipy.signal  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from mgps.ecg.leads import LEADS_9  # noqa: E402
 

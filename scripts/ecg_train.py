@@ -35,14 +35,14 @@ Examples
 
     # the shipped model: one thread, detached
     OMP_NUM_THREADS=1 setsid nohup .venv/bin/python scripts/ecg_train.py --steps 12000 \\
-        --workdir /work/train_runs/ecg --max-hours 2 > /work/train_runs/ecg.log 2>&1 &
+        --workdir runs/ecg --max-hours 2 > runs/ecg.log 2>&1 &
 
     # speed check of the architecture (no state written)
     python scripts/ecg_train.py --bench 10
 
     # tiny end-to-end run
-    python scripts/ecg_train.py --steps 30 --export-every 20 --workdir /tmp/ecg_tiny \\
-        --out /tmp/ecg_tiny_out --channels 8,16,16 --eval-samples 4 --eval-steps 10
+    python scripts/ecg_train.py --steps 30 --export-every 20 --workdir runs/ecg_tiny \\
+        --out runs/ecg_tiny_out --channels 8,16,16 --eval-samples 4 --eval-steps 10
 """
 
 from __future__ import annotations
@@ -50,16 +50,12 @@ from __future__ import annotations
 import argparse
 import copy
 import csv
-import ctypes
-import ctypes.util
 import json
 import math
 import os
 import platform
 import random
-import shutil
 import signal
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -69,14 +65,13 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
 from mgps.ecg.data import DATA_PATH, load_ecg_data, record_segments  # noqa: E402
 from mgps.ecg.model import UNet1d, UNet1dConfig, count_parameters  # noqa: E402
 from mgps.ecg.prior import ECG_PRIOR_DIR, EcgPrior, diffusion_alphas_cumprod  # noqa: E402
 from mgps.ecg.quality import plot_windows_png, quality_report, unconditional_samples  # noqa: E402
+from mgps.utils.files import atomic_torch_save, swap_dirs  # noqa: E402
 
+REPO = Path(__file__).resolve().parents[1]
 CKPT = "checkpoint.pt"
 LOSS_LOG = "loss.csv"
 
@@ -89,7 +84,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", default=str(DATA_PATH))
     p.add_argument("--out", default=str(ECG_PRIOR_DIR), help="export folder")
-    p.add_argument("--workdir", default="/work/train_runs/ecg", help="checkpoints and loss log")
+    p.add_argument(
+        "--workdir", default=str(REPO / "runs" / "ecg"), help="checkpoints and loss log (default runs/ecg)"
+    )
     p.add_argument("--steps", type=int, default=12000)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=1e-3)
@@ -159,38 +156,6 @@ def set_rng_state(s: dict) -> None:
     torch.set_rng_state(s["torch"])
     np.random.set_state(s["numpy"])
     random.setstate(s["python"])
-
-
-def atomic_torch_save(obj: dict, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def swap_dirs(new: Path, dst: Path) -> None:
-    """Put folder ``new`` at ``dst``; readers see the old or the new folder, never a mix
-    (Linux ``renameat2(RENAME_EXCHANGE)``; two renames elsewhere)."""
-    if dst.exists():
-        try:
-            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-            if libc.renameat2(-100, os.fsencode(str(new)), -100, os.fsencode(str(dst)), 2) == 0:
-                shutil.rmtree(new)
-                return
-        except (AttributeError, OSError):
-            pass
-        old = dst.parent / f".{dst.name}.old-{os.getpid()}"
-        shutil.rmtree(old, ignore_errors=True)
-        os.rename(dst, old)
-        os.rename(new, dst)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.rename(new, dst)
 
 
 def read_loss_log(path: Path) -> list[dict]:

@@ -36,7 +36,7 @@ Usage::
 
     python scripts/prepare_data.py                # both datasets
     python scripts/prepare_data.py --only digits
-    python scripts/prepare_data.py --cache-dir /tmp/mgps-data-cache
+    python scripts/prepare_data.py --cache-dir runs/mgps-data-cache
 """
 from __future__ import annotations
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -26,10 +25,8 @@ import scipy.linalg
 import torch
 from torch import nn
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # run as a script from anywhere: the mgps package
-
-from mgps.benchmarks.classifier import CLASSIFIERS_DIR, JUNK, Classifier, load_classifier  # noqa: E402
+from mgps.paper.classifier import CLASSIFIERS_DIR, JUNK, Classifier, load_classifier
+from mgps.utils.assets import ASSETS_DIR
 
 
 def to_tensor(images: np.ndarray) -> torch.Tensor:
@@ -87,7 +84,7 @@ def train_or_load(data: str, epochs: int) -> tuple[Classifier, dict]:
     if (folder / "model.safetensors").exists():
         return load_classifier(data)
     model = Classifier()
-    arrays = np.load(ROOT / "assets" / "data" / f"{data}.npz")
+    arrays = np.load(ASSETS_DIR / "data" / f"{data}.npz")
     x, y = (
         to_tensor(arrays["train_images"]),
         torch.from_numpy(arrays["train_labels"].astype(np.int64)),
@@ -179,7 +176,7 @@ def main() -> None:
     from mgps.utils.images import save_image
 
     classifier, info = train_or_load(args.data, args.epochs)
-    arrays = np.load(ROOT / "assets" / "data" / f"{args.data}.npz")
+    arrays = np.load(ASSETS_DIR / "data" / f"{args.data}.npz")
     test, train = (
         to_tensor(arrays["test_images"]),
         to_tensor(arrays["train_images"][: len(arrays["test_images"])]),
@@ -236,7 +233,7 @@ def main() -> None:
     folder = (
         Path(prior.name)
         if Path(str(prior.name)).exists()
-        else ROOT / "assets" / "priors" / args.prior
+        else ASSETS_DIR / "priors" / args.prior
     )
     training = (
         json.loads((folder / "training.json").read_text())

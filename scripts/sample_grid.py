@@ -3,7 +3,7 @@
 
 Usage::
 
-    python scripts/sample_grid.py assets/priors/digits --n 64 --out /tmp/digits_grid.png
+    python scripts/sample_grid.py assets/priors/digits --n 64 --out runs/digits_grid.png
     python scripts/sample_grid.py assets/priors/digits --sampler ddpm            # 1000 ancestral steps
     python scripts/sample_grid.py assets/priors/digits --sampler ddim --steps 100  # default
 
@@ -24,7 +24,7 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     p.add_argument("prior", type=Path, help="exported prior folder (with unet/ and scheduler/)")
     p.add_argument("--n", type=int, default=64, help="number of samples")
-    p.add_argument("--out", type=Path, default=None, help="PNG path (default: <prior>_samples.png in /tmp)")
+    p.add_argument("--out", type=Path, default=None, help="PNG path (default: runs/<prior>_samples.png)")
     p.add_argument("--sampler", choices=["ddim", "ddpm"], default="ddim")
     p.add_argument("--steps", type=int, default=100, help="DDIM steps (DDPM always uses all 1000)")
     p.add_argument("--eta", type=float, default=0.0, help="DDIM eta")
@@ -72,7 +72,7 @@ def main(argv=None) -> None:
         r, c = divmod(i, cols)
         grid[pad + r * (size + pad): pad + r * (size + pad) + size,
              pad + c * (size + pad): pad + c * (size + pad) + size] = im
-    out = args.out or Path("/tmp") / f"{args.prior.resolve().name}_samples.png"
+    out = args.out or Path(__file__).resolve().parents[1] / "runs" / f"{args.prior.resolve().name}_samples.png"
     out.parent.mkdir(parents=True, exist_ok=True)
     img = Image.fromarray(grid, mode="L")
     if args.scale > 1:

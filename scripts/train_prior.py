@@ -32,8 +32,8 @@ Examples
 
     # long CPU run, one thread, detached
     setsid nohup .venv/bin/python scripts/train_prior.py --data digits \\
-        --out assets/priors/digits --workdir /work/train_runs/digits \\
-        --threads 1 --steps 60000 --export-every 2000 > /work/train_runs/digits.log 2>&1 &
+        --out assets/priors/digits --workdir runs/digits \\
+        --threads 1 --steps 60000 --export-every 2000 > runs/digits.log 2>&1 &
 
     # resume: run exactly the same command again (same --workdir)
 
@@ -51,8 +51,6 @@ from __future__ import annotations
 import argparse
 import copy
 import csv
-import ctypes
-import ctypes.util
 import hashlib
 import json
 import math
@@ -69,6 +67,8 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from mgps.utils.files import atomic_torch_save, swap_dirs
 
 REPO = Path(__file__).resolve().parent.parent
 DATASETS = {
@@ -92,7 +92,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--data", default="digits",
                    help="'digits', 'fashion', or a path to an npz with a 'train_images' uint8 (N,28,28) array")
     p.add_argument("--out", type=Path, help="export folder, e.g. assets/priors/digits")
-    p.add_argument("--workdir", type=Path, help="checkpoints + loss log, e.g. /work/train_runs/digits")
+    p.add_argument("--workdir", type=Path, help="checkpoints + loss log, e.g. runs/digits")
     p.add_argument("--steps", type=int, default=60000, help="total optimisation steps (over all resumes)")
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=5e-4, help="peak learning rate (AdamW)")
@@ -236,49 +236,6 @@ def set_rng_state(s: dict) -> None:
             torch.cuda.set_rng_state_all(s["cuda"])
         except Exception as e:  # different number of GPUs
             log(f"could not restore CUDA RNG state ({e}); continuing")
-
-
-def atomic_torch_save(obj, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save(obj, tmp)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-_libc = None
-
-
-def swap_dirs(new: Path, dst: Path) -> None:
-    """Put folder ``new`` at ``dst``; a reader of ``dst`` sees the old or the new folder, never a mix."""
-    global _libc
-    if dst.exists():
-        # Linux renameat2(RENAME_EXCHANGE) swaps both names in one step.
-        try:
-            if _libc is None:
-                _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-            AT_FDCWD, RENAME_EXCHANGE = -100, 2
-            rc = _libc.renameat2(AT_FDCWD, os.fsencode(str(new)), AT_FDCWD, os.fsencode(str(dst)),
-                                 RENAME_EXCHANGE)
-            if rc == 0:
-                shutil.rmtree(new)  # ``new`` now holds the old export
-                return
-        except (AttributeError, OSError):
-            pass
-        # fallback: two renames (dst is briefly absent, but never half-written)
-        old = dst.parent / f".{dst.name}.old-{os.getpid()}"
-        shutil.rmtree(old, ignore_errors=True)
-        os.rename(dst, old)
-        os.rename(new, dst)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.rename(new, dst)
 
 
 def read_log(path: Path) -> list[list[str]]:

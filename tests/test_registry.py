@@ -45,3 +45,45 @@ def test_param_parse_and_range():
     assert parse_value("none", float) is None
     with pytest.raises(ValueError, match="integer"):
         Param("n", 2).parse("2.5")
+
+
+def test_param_defaults_are_read_from_the_signature():
+    r = Registry("thing")
+
+    @r.register("f", params=(Param("lr", low=0.0, high=1.0), Param("name")))
+    def f(x, *, lr: float = 0.25, name: str = "a"):
+        return x
+
+    assert r["f"].defaults() == {"lr": 0.25, "name": "a"}
+    assert r["f"].param("lr").kind is float
+    with pytest.raises(ValueError, match="says default 0.5, the signature 0.25"):
+        r.register("g", params=(Param("lr", 0.5),))(f)
+    with pytest.raises(ValueError, match="'steps' is not a keyword argument with a default"):
+        r.register("h", params=(Param("steps"),))(f)
+    with pytest.raises(ValueError, match="outside its range"):
+        r.register("k", params=(Param("lr", high=0.1),))(f)
+
+
+def test_operator_capability_tags_come_from_the_class():
+    from mgps.operators import BlockAverage, ReflectBlur
+    from mgps.operators.hdr import HighDynamicRange
+    from mgps.registry import operator_capabilities
+
+    for name, cls in (("sr4", BlockAverage), ("gaussian_blur", ReflectBlur), ("hdr", HighDynamicRange)):
+        entry = mgps.OPERATORS[name]
+        assert ("linear" in entry.tags) == cls.linear
+        assert ("svd" in entry.tags) == getattr(cls, "has_svd", False)
+    r = Registry("operator", derived_tags=operator_capabilities, derived_tag_names={"linear", "svd"})
+
+    def unannotated(shape):
+        return BlockAverage(shape, 4)
+
+    with pytest.raises(TypeError, match="must be annotated with the operator class"):
+        r.register("bad")(unannotated)
+
+    def annotated(shape) -> ReflectBlur: ...
+
+    with pytest.raises(ValueError, match="read from the object itself"):
+        r.register("written", tags={"linear"})(annotated)
+    assert r.register("ok", tags={"image"})(annotated) is annotated
+    assert r["ok"].tags == {"image", "linear"}

@@ -127,11 +127,10 @@ def parse_leads(text: str | Sequence[str]) -> list[int]:
     params=(
         Param(
             "leads",
-            "I",
             help="observed leads, comma-separated among I, II, III, V1–V6 (default lead I only)",
         ),
     ),
-    tags={"linear", "svd", "ecg"},
+    tags={"ecg"},
     reference="Moufad et al. 2025, §4.2 (ML task: reconstruct the 12 leads from lead I)",
 )
 def missing_leads(shape: Sequence[int] = (9, 256), *, leads: str = "I") -> EcgMaskOperator:
@@ -197,22 +196,20 @@ def block_bounds(
     params=(
         Param(
             "block",
-            "second",
             choices=("second", "first", "random"),
             help="which half is missing: second (forecasting), first, or random (with seed)",
         ),
         Param(
             "start",
-            None,
             low=0.0,
             high=0.99,
             step=0.01,
             help="start of the missing block as a share of the window (overrides block)",
         ),
-        Param("fraction", 0.5, low=0.01, high=0.99, step=0.01, help="length of the missing block"),
-        Param("seed", 0, low=0, high=2**31 - 1, step=1, help="seed of block='random'"),
+        Param("fraction", low=0.01, high=0.99, step=0.01, help="length of the missing block"),
+        Param("seed", low=0, high=2**31 - 1, step=1, help="seed of block='random'"),
     ),
-    tags={"linear", "svd", "ecg"},
+    tags={"ecg"},
     reference="Moufad et al. 2025, §4.2 (MB task: half of the 2.56-s window missing on all leads)",
 )
 def missing_block(

@@ -28,9 +28,7 @@ folder and raises :class:`~mgps.priors.loading.PriorUnavailableError` when it is
 
 from __future__ import annotations
 
-import copy
 import json
-import math
 import os
 import tempfile
 from pathlib import Path
@@ -39,8 +37,10 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from ..priors.network import NetworkPrior
 from ..registry import PRIORS
-from ..schedules import linear_betas, padded_alphas_cumprod, x0_from_eps, x0_from_v
+from ..schedules import linear_betas, padded_alphas_cumprod
+from ..utils.assets import ASSETS_DIR
 from .leads import LEADS_9
 from .model import UNet1d, UNet1dConfig
 
@@ -53,7 +53,7 @@ __all__ = [
     "diffusion_alphas_cumprod",
 ]
 
-ECG_PRIOR_DIR = Path(__file__).resolve().parents[2] / "assets" / "priors" / "ecg"
+ECG_PRIOR_DIR = ASSETS_DIR / "priors" / "ecg"
 FORMAT = "mgps-ecg-unet1d/1"
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
@@ -81,7 +81,7 @@ def diffusion_alphas_cumprod(diffusion: dict[str, Any] | None = None) -> Tensor:
     return torch.cumprod(1.0 - betas, dim=0)
 
 
-class EcgPrior:
+class EcgPrior(NetworkPrior):
     """A 1-D UNet diffusion prior (ε- or v-prediction) on ``(leads, length)`` ECG windows.
 
     Args:
@@ -114,80 +114,21 @@ class EcgPrior:
         if not isinstance(net, UNet1d):
             raise TypeError(f"net must be a UNet1d, got {type(net).__name__}")
         self.diffusion = {**DEFAULT_DIFFUSION, **(diffusion or {})}
-        self.alphas_cumprod: Tensor = padded_alphas_cumprod(
-            diffusion_alphas_cumprod(self.diffusion)
-        )
-        self.net = net.eval().requires_grad_(False)
         cfg = net.config
-        self.shape: tuple[int, ...] = (cfg.in_channels, cfg.length)
+        super().__init__(
+            net,
+            padded_alphas_cumprod(diffusion_alphas_cumprod(self.diffusion)),
+            prediction_type=self.diffusion["prediction_type"],
+            shape=(cfg.in_channels, cfg.length),
+            name=name,
+        )
         self.leads: tuple[str, ...] = LEADS_9 if cfg.in_channels == len(LEADS_9) else ()
-        self.name = name
         self.info: dict[str, Any] = dict(info or {})
-        self.network_calls = 0
 
-    # ------------------------------------------------------------------ facts
-    @property
-    def num_train_timesteps(self) -> int:
-        """T: the number of noise levels (the padded grid is 0..T)."""
-        return self.alphas_cumprod.numel() - 1
-
-    @property
-    def dtype(self) -> torch.dtype:
-        """dtype of the network's weights (samplers run in it)."""
-        return next(self.net.parameters()).dtype
-
-    @property
-    def device(self) -> torch.device:
-        """Device of the network's weights."""
-        return next(self.net.parameters()).device
-
-    # ------------------------------------------------------------------ denoiser
-    def model_output(self, x_t: Tensor, t: int) -> Tensor:
-        """The raw network output (ε̂ or v̂) at padded time ``t`` (1..T), network timestep
-        ``t − 1``; dtype and device of ``x_t``."""
-        t = int(t)
-        if not 1 <= t <= self.num_train_timesteps:
-            raise ValueError(
-                f"t must be a padded diffusion time between 1 and {self.num_train_timesteps}, got {t}"
-            )
-        if tuple(x_t.shape[1:]) != self.shape:
-            raise ValueError(
-                f"x_t must have shape (B, {', '.join(map(str, self.shape))}), got {tuple(x_t.shape)}"
-            )
-        self.network_calls += 1
-        timesteps = torch.full((x_t.shape[0],), t - 1, dtype=torch.long, device=self.device)
-        out = self.net(x_t.to(device=self.device, dtype=self.dtype), timesteps)
-        return out.to(device=x_t.device, dtype=x_t.dtype)
-
-    def eps_pred(self, x_t: Tensor, t: int) -> Tensor:
-        """ε̂(x_t) at padded time ``t`` (= the output, or √(1 − a) x_t + √a v̂)."""
-        out = self.model_output(x_t, t)
-        if self.diffusion["prediction_type"] == "epsilon":
-            return out
-        a = float(self.alphas_cumprod[int(t)])
-        return math.sqrt(1.0 - a) * x_t + math.sqrt(a) * out
-
-    def x0_pred(self, x_t: Tensor, t: int) -> Tensor:
-        """Tweedie denoiser x̂_0 = E[x_0 | x_t] at padded time ``t``; differentiable in ``x_t``."""
-        out = self.model_output(x_t, t)
-        a = float(self.alphas_cumprod[int(t)])
-        if self.diffusion["prediction_type"] == "epsilon":
-            return x0_from_eps(x_t, out, a)  # (x_t − √(1−a) ε̂)/√a
-        return x0_from_v(x_t, out, a)  # √a x_t − √(1−a) v̂
-
-    # ------------------------------------------------------------------ moving
     def to(
         self, device: torch.device | str | None = None, dtype: torch.dtype | None = None
     ) -> EcgPrior:
-        """A copy on ``device`` and/or in ``dtype`` (``self`` when nothing changes)."""
-        want_device = torch.device(device) if device is not None else self.device
-        want_dtype = dtype or self.dtype
-        if want_device == self.device and want_dtype == self.dtype:
-            return self
-        new = copy.copy(self)
-        new.net = copy.deepcopy(self.net).to(device=want_device, dtype=want_dtype)
-        new.network_calls = 0
-        return new
+        return super().to(device, dtype)  # type: ignore[return-value]
 
     # ------------------------------------------------------------------ files
     def config_dict(self) -> dict[str, Any]:

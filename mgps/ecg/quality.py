@@ -27,6 +27,7 @@ import torch
 from torch import Tensor
 
 from ..schedules import ddpm_step, spaced_timesteps
+from ..types import Prior
 from .leads import LEADS_9, einthoven_residual
 
 __all__ = [
@@ -41,7 +42,7 @@ __all__ = [
 
 @torch.no_grad()
 def unconditional_samples(
-    prior: Any, num_samples: int, num_steps: int = 100, generator: torch.Generator | None = None
+    prior: Prior, num_samples: int, num_steps: int = 100, generator: torch.Generator | None = None
 ) -> Tensor:
     """``(num_samples, *prior.shape)`` draws from the prior by DDPM ancestral sampling."""
     acp = prior.alphas_cumprod

@@ -357,10 +357,10 @@ def _blur_shape(name: str, shape: Sequence[int], kernel_size: int) -> tuple[int,
     "gaussian_blur",
     label="Gaussian blur",
     params=(
-        Param("kernel_size", 61, low=3, high=255, step=2, help="kernel size at 256×256 (odd)"),
-        Param("std", 3.0, low=0.1, high=50.0, step=0.1, help="std in pixels at 256×256"),
+        Param("kernel_size", low=3, high=255, step=2, help="kernel size at 256×256 (odd)"),
+        Param("std", low=0.1, high=50.0, step=0.1, help="std in pixels at 256×256"),
     ),
-    tags={"linear", "image"},
+    tags={"image"},
     reference="Moufad et al. 2025, §5; DPS (Chung et al. 2023): 61×61 Gaussian, std 3, reflect padding",
 )
 def gaussian_blur(
@@ -394,11 +394,11 @@ gaussian_blur.test_shapes = ((3, 37, 31), (1, 28, 28), (1, 1, 5))  # type: ignor
     "motion_blur",
     label="Motion blur",
     params=(
-        Param("kernel_size", 61, low=3, high=255, step=2, help="kernel size at 256×256 (odd)"),
-        Param("intensity", 0.5, low=0.0, high=1.0, step=0.05, help="irregularity of the motion"),
-        Param("seed", 0, low=0, high=2**31 - 1, step=1, help="seed of the kernel (fixed)"),
+        Param("kernel_size", low=3, high=255, step=2, help="kernel size at 256×256 (odd)"),
+        Param("intensity", low=0.0, high=1.0, step=0.05, help="irregularity of the motion"),
+        Param("seed", low=0, high=2**31 - 1, step=1, help="seed of the kernel (fixed)"),
     ),
-    tags={"linear", "image"},
+    tags={"image"},
     reference="Moufad et al. 2025, §5; DPS: 61×61 motion kernel, intensity 0.5, reflect padding",
 )
 def motion_blur(
@@ -555,18 +555,17 @@ class SeparableBlurSVD(SVDOperator, ImageOperator):
     "gaussian_blur_svd",
     label="Gaussian blur (separable, SVD)",
     params=(
-        Param("kernel_size", 61, low=3, high=255, step=2, help="kernel size at 256×256 (odd)"),
-        Param("std", 3.0, low=0.1, high=50.0, step=0.1, help="std in pixels at 256×256"),
+        Param("kernel_size", low=3, high=255, step=2, help="kernel size at 256×256 (odd)"),
+        Param("std", low=0.1, high=50.0, step=0.1, help="std in pixels at 256×256"),
         Param(
             "zero_threshold",
-            3e-2,
             low=0.0,
             high=0.5,
             step=0.005,
             help="1-D singular values below it are zeroed (DDRM: 0.03)",
         ),
     ),
-    tags={"linear", "svd", "image"},
+    tags={"image"},
     reference="DDRM Deblurring H-function (Kawar et al. 2022), the paper's blur_svd; zero padding",
 )
 def gaussian_blur_svd(

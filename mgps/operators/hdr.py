@@ -40,7 +40,7 @@ class HighDynamicRange(ImageOperator):
 @OPERATORS.register(
     "hdr",
     label="High dynamic range",
-    tags={"nonlinear", "image"},
+    tags={"image"},
     reference="Moufad et al. 2025, §5; Mardani et al. 2024 (RED-diff) §5.2: clip(2x, −1, 1)",
 )
 def hdr(shape: tuple[int, int, int]) -> HighDynamicRange:

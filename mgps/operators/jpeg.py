@@ -183,8 +183,8 @@ class DiffJPEG(ImageOperator):
 @OPERATORS.register(
     "jpeg",
     label="JPEG (differentiable)",
-    params=(Param("quality", 2, low=1, high=99, step=1, help="JPEG quality factor QF"),),
-    tags={"nonlinear", "image"},
+    params=(Param("quality", low=1, high=99, step=1, help="JPEG quality factor QF"),),
+    tags={"image"},
     reference="Moufad et al. 2025, §5 (JPEG QF 2); DiffJPEG (Shin & Song 2017, mlomnitz/DiffJPEG)",
 )
 def jpeg(shape: tuple[int, int, int], *, quality: int = 2) -> DiffJPEG:

@@ -87,7 +87,7 @@ def box_bounds(size: int) -> tuple[int, int]:
 @OPERATORS.register(
     "box",
     label="Box inpainting",
-    tags={"linear", "svd", "image"},
+    tags={"image"},
     reference="Moufad et al. 2025, §5 (DDRM inpainting_center mask: rows/cols 50–199 of 256)",
 )
 def box(shape: tuple[int, int, int]) -> MaskOperator:
@@ -111,7 +111,7 @@ box.test_shapes = ((3, 37, 31), (1, 28, 28), (3, 5, 4))  # type: ignore[attr-def
 @OPERATORS.register(
     "half",
     label="Half mask (right half missing)",
-    tags={"linear", "svd", "image"},
+    tags={"image"},
     reference="Moufad et al. 2025, §5 (outpainting_half: columns 128–255 of 256 removed)",
 )
 def half(shape: tuple[int, int, int]) -> MaskOperator:
@@ -209,11 +209,10 @@ def load_mask(source: Any, shape: tuple[int, int, int], name: str = "mask") -> T
     params=(
         Param(
             "mask",
-            "",
             help="image file (white = observed, black = to restore) or array, 1/True = observed",
         ),
     ),
-    tags={"linear", "svd", "image"},
+    tags={"image"},
     reference="DDRM inpainting H-function (Kawar et al. 2022) with a user-drawn mask",
 )
 def free_form_mask(shape: tuple[int, int, int], *, mask: Any = "") -> MaskOperator:

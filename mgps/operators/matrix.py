@@ -103,10 +103,10 @@ class MatrixOperator(SVDOperator):
     "gaussian_matrix",
     label="Random Gaussian matrix",
     params=(
-        Param("rows", 1, low=1, high=100_000, step=1, help="number of measurements d_y"),
-        Param("seed", 0, low=0, high=2**31 - 1, step=1, help="seed of the matrix entries"),
+        Param("rows", low=1, high=100_000, step=1, help="number of measurements d_y"),
+        Param("seed", low=0, high=2**31 - 1, step=1, help="seed of the matrix entries"),
     ),
-    tags={"linear", "svd", "any-shape"},
+    tags={"any-shape"},
     reference="Moufad et al. 2025, §4.1 (A with i.i.d. N(0, 1) entries)",
 )
 def gaussian_matrix(shape: tuple[int, ...], *, rows: int = 1, seed: int = 0) -> MatrixOperator:

@@ -286,12 +286,10 @@ class NonlinearBlur(ImageOperator):
     "nonlinear_blur",
     label="Nonlinear blur (KernelWizard)",
     params=(
-        Param("weights", "", help="path to GOPRO_wVAE.pth (bkse KernelWizard weights), required"),
-        Param(
-            "seed", 0, low=0, high=2**31 - 1, step=1, help="seed of the kernel code k (drawn once)"
-        ),
+        Param("weights", help="path to GOPRO_wVAE.pth (bkse KernelWizard weights), required"),
+        Param("seed", low=0, high=2**31 - 1, step=1, help="seed of the kernel code k (drawn once)"),
     ),
-    tags={"nonlinear", "image", "needs-weights"},
+    tags={"image", "needs-weights"},
     reference="Moufad et al. 2025, §5; Tran et al. 2021 (bkse) KernelWizard, GOPRO_wVAE, as in DPS",
 )
 def nonlinear_blur(

@@ -97,14 +97,13 @@ class PhaseRetrieval(ImageOperator):
     params=(
         Param(
             "oversampling",
-            2.0,
             low=0.0,
             high=8.0,
             step=0.5,
             help="zero padding int(oversampling / 8 · size) per side",
         ),
     ),
-    tags={"nonlinear", "image"},
+    tags={"image"},
     reference="Moufad et al. 2025, §5; DPS (Chung et al. 2023) phase retrieval, oversampling 2",
 )
 def phase_retrieval(shape: tuple[int, int, int], *, oversampling: float = 2.0) -> PhaseRetrieval:

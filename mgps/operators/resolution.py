@@ -163,7 +163,7 @@ def _check_factor(name: str, shape: tuple[int, int, int], factor: int) -> tuple[
 @OPERATORS.register(
     "sr4",
     label="Super-resolution ×4",
-    tags={"linear", "svd", "image"},
+    tags={"image"},
     reference="Moufad et al. 2025, §5 (DDRM SuperResolution: 4×4 block averaging)",
 )
 def sr4(shape: tuple[int, int, int]) -> BlockAverage:
@@ -177,7 +177,7 @@ sr4.test_shapes = ((3, 32, 32), (1, 28, 28), (3, 36, 20))  # type: ignore[attr-d
 @OPERATORS.register(
     "sr16",
     label="Super-resolution ×16",
-    tags={"linear", "svd", "image"},
+    tags={"image"},
     reference="Moufad et al. 2025, §5 (DDRM SuperResolution: 16×16 block averaging)",
 )
 def sr16(shape: tuple[int, int, int]) -> BlockAverage:

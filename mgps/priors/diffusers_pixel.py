@@ -1,6 +1,8 @@
 """A diffusers ``UNet2DModel`` and its scheduler config as a :class:`~mgps.types.Prior`.
 
-The wrapper absorbs every model quirk once (design.md §3, k-diffusion's ``external.py``):
+The wrapper absorbs every model quirk once (as k-diffusion's ``external.py`` does); the time
+shift, the parameterisations and the frozen weights are those of every network prior
+(:class:`~mgps.priors.network.NetworkPrior`):
 
 * **Schedule.** ``alphas_cumprod`` is built by the diffusers scheduler class named in the
   config (``DDPMScheduler``, ``DDIMScheduler``, ...; any ``beta_schedule`` it supports, or
@@ -22,7 +24,6 @@ autograd itself.
 
 from __future__ import annotations
 
-import copy
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -30,7 +31,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ..schedules import padded_alphas_cumprod, x0_from_eps, x0_from_v
+from ..schedules import padded_alphas_cumprod
+from .network import PREDICTION_TYPES, NetworkPrior
 
 __all__ = [
     "DiffusersPixelPrior",
@@ -41,7 +43,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-PREDICTION_TYPES = ("epsilon", "v_prediction", "sample")
 IMAGE_CLIP_MIN = 1e-6  # floor of the padded ᾱ for image priors (mgps-spec.md §1.1)
 _LEARNED_VARIANCE = ("learned", "learned_range")
 
@@ -104,8 +105,11 @@ def _sample_shape(unet: Any) -> tuple[int, int, int]:
     return int(cfg["in_channels"]), int(h), int(w)
 
 
-class _UNetDenoiser:
-    """Shared machinery of the pixel and latent wrappers: schedule, time shift, x̂_0."""
+class _UNetDenoiser(NetworkPrior):
+    """Shared machinery of the pixel and latent wrappers: a diffusers UNet and its scheduler
+    config checked and turned into a :class:`~mgps.priors.network.NetworkPrior`."""
+
+    network_attribute = "unet"
 
     def __init__(
         self,
@@ -128,13 +132,13 @@ class _UNetDenoiser:
             raise ValueError("this UNet is class-conditional; mgps needs an unconditional prior")
         sched_cfg = _scheduler_config(scheduler)
         self.scheduler_config: dict[str, Any] = sched_cfg
-        self.prediction_type = prediction_type or sched_cfg.get("prediction_type", "epsilon")
-        if self.prediction_type not in PREDICTION_TYPES:
+        prediction_type = prediction_type or sched_cfg.get("prediction_type", "epsilon")
+        if prediction_type not in PREDICTION_TYPES:
             raise ValueError(
-                f"unsupported prediction_type {self.prediction_type!r}; "
+                f"unsupported prediction_type {prediction_type!r}; "
                 f"expected one of {', '.join(PREDICTION_TYPES)}"
             )
-        self.alphas_cumprod: Tensor = padded_alphas_cumprod(
+        alphas_cumprod = padded_alphas_cumprod(
             scheduler_alphas_cumprod(scheduler), clip_min=clip_min
         )
         in_ch, out_ch = int(cfg["in_channels"]), int(cfg.get("out_channels", cfg["in_channels"]))
@@ -161,97 +165,19 @@ class _UNetDenoiser:
                 f"the UNet maps {in_ch} channels to {out_ch}; a prior needs out_channels equal "
                 f"to in_channels ({in_ch}) or twice that with a learned variance ({2 * in_ch})"
             )
-        self.unet = unet.eval().requires_grad_(False)
-        self.shape: tuple[int, ...] = _sample_shape(unet)
-        self.name = name
-        self.network_calls = 0
+        super().__init__(
+            unet,
+            alphas_cumprod,
+            prediction_type=prediction_type,
+            shape=_sample_shape(unet),
+            name=name,
+        )
 
-    # ------------------------------------------------------------------ basic facts
-    @property
-    def num_train_timesteps(self) -> int:
-        """T: the number of noise levels (the padded grid is 0..T)."""
-        return self.alphas_cumprod.numel() - 1
-
-    @property
-    def dtype(self) -> torch.dtype:
-        """dtype of the network's weights (samplers run in it)."""
-        return next(self.unet.parameters()).dtype
-
-    @property
-    def device(self) -> torch.device:
-        """Device of the network's weights."""
-        return next(self.unet.parameters()).device
-
-    # ------------------------------------------------------------------ denoiser
-    def model_output(self, x_t: Tensor, t: int) -> Tensor:
-        """The network's raw prediction (ε, v or x_0, variance channels dropped) at padded time t.
-
-        Args:
-            x_t: ``(B, *shape)`` noisy sample at padded time ``t``.
-            t: padded time, ``1 <= t <= T``; the network is called at timestep ``t - 1``.
-
-        Returns:
-            ``(B, *shape)`` tensor in the dtype of ``x_t``.
-        """
-        t = int(t)
-        if not 1 <= t <= self.num_train_timesteps:
-            raise ValueError(
-                f"t must be a padded diffusion time between 1 and {self.num_train_timesteps}, got {t}"
-            )
-        if tuple(x_t.shape[1:]) != tuple(self.shape):
-            raise ValueError(
-                f"x_t must have shape (B, {', '.join(map(str, self.shape))}), got {tuple(x_t.shape)}"
-            )
-        self.network_calls += 1
-        net_dtype, net_device = self.dtype, self.device
-        timesteps = torch.full((x_t.shape[0],), t - 1, dtype=torch.long, device=net_device)
-        out = self.unet(x_t.to(device=net_device, dtype=net_dtype), timesteps).sample
+    def forward_network(self, x: Tensor, timesteps: Tensor) -> Tensor:
+        out = self.unet(x, timesteps).sample
         if self.learned_variance:
             out = out[:, : self.shape[0]]  # keep ε/v/x0, drop the variance channels
-        return out.to(device=x_t.device, dtype=x_t.dtype)
-
-    def x0_pred(self, x_t: Tensor, t: int) -> Tensor:
-        """Tweedie denoiser x̂_0 = E[x_0 | x_t] at padded time ``t`` (differentiable in ``x_t``).
-
-        Args:
-            x_t: ``(B, *shape)`` noisy sample at padded time ``t``.
-            t: padded time, ``1 <= t <= T``.
-
-        Returns:
-            ``(B, *shape)`` clean estimate (not clipped), dtype of ``x_t``.
-        """
-        out = self.model_output(x_t, t)
-        a = float(self.alphas_cumprod[int(t)])
-        if self.prediction_type == "epsilon":
-            return x0_from_eps(x_t, out, a)  # x̂0 = (x_t − √(1−a) ε̂)/√a
-        if self.prediction_type == "v_prediction":
-            return x0_from_v(x_t, out, a)  # x̂0 = √a x_t − √(1−a) v̂
         return out
-
-    # ------------------------------------------------------------------ moving
-    def _modules(self) -> dict[str, torch.nn.Module]:
-        return {"unet": self.unet}
-
-    def to(
-        self, device: torch.device | str | None = None, dtype: torch.dtype | None = None
-    ) -> _UNetDenoiser:
-        """A copy on ``device`` and/or in ``dtype`` (the original is left untouched).
-
-        Like :meth:`GaussianMixturePrior.to`, this returns a new wrapper; the networks are
-        deep-copied only when the device or dtype actually changes (``self`` is returned
-        otherwise). ``alphas_cumprod`` stays a float64 CPU tensor.
-        """
-        want_device = torch.device(device) if device is not None else self.device
-        want_dtype = dtype or self.dtype
-        if want_device == self.device and want_dtype == self.dtype:
-            return self
-        new = copy.copy(self)
-        for attr, module in self._modules().items():
-            # plain nn.Module.to: diffusers' ModelMixin.to warns on every dtype cast
-            moved = torch.nn.Module.to(copy.deepcopy(module), device=want_device, dtype=want_dtype)
-            setattr(new, attr, moved)
-        new.network_calls = 0
-        return new
 
     def __repr__(self) -> str:
         c, h, w = self.shape[:3]

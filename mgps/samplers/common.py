@@ -12,7 +12,7 @@ from torch import Tensor
 from ..operators.base import has_svd
 from ..registry import SAMPLERS
 from ..schedules import spaced_timesteps
-from ..types import InverseProblem, SamplerDivergedError, Step
+from ..types import InverseProblem, Operator, Prior, SamplerDivergedError, Step
 
 __all__ = [
     "start",
@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 
-def residual_fn(prior: Any, problem: InverseProblem) -> Callable[[Tensor], Tensor]:
+def residual_fn(prior: Prior, problem: InverseProblem) -> Callable[[Tensor], Tensor]:
     """x ↦ y − A(x) on the prior's clean state; through the decoder for a latent prior."""
     decode = getattr(prior, "decode", None)
     if decode is None:
@@ -36,27 +36,27 @@ def residual_fn(prior: Any, problem: InverseProblem) -> Callable[[Tensor], Tenso
     return lambda z: problem.residual(decode(z))
 
 
-def log_likelihood_fn(prior: Any, problem: InverseProblem) -> Callable[[Tensor], Tensor]:
+def log_likelihood_fn(prior: Prior, problem: InverseProblem) -> Callable[[Tensor], Tensor]:
     """x ↦ log g(x) = −‖y − A(x)‖²/(2σ_y²) per sample; through the decoder for a latent prior."""
     residual = residual_fn(prior, problem)
     scale = 2.0 * float(problem.sigma_y) ** 2
     return lambda x: -residual(x).flatten(1).pow(2).sum(1) / scale
 
 
-def prior_dtype(prior: Any) -> torch.dtype:
+def prior_dtype(prior: Prior) -> torch.dtype:
     return getattr(prior, "dtype", torch.float32)
 
 
-def prior_device(prior: Any) -> torch.device:
+def prior_device(prior: Prior) -> torch.device:
     return torch.device(getattr(prior, "device", "cpu"))
 
 
-def is_latent(prior: Any) -> bool:
+def is_latent(prior: Prior) -> bool:
     """Whether ``prior`` diffuses in a latent space (it has ``encode`` and ``decode``)."""
     return callable(getattr(prior, "decode", None)) and callable(getattr(prior, "encode", None))
 
 
-def require_prior(sampler: str, prior: Any) -> None:
+def require_prior(sampler: str, prior: Prior) -> None:
     """Raise a clear ``ValueError`` if the registered sampler cannot use this kind of prior."""
     entry = SAMPLERS[sampler]
     latent = is_latent(prior)
@@ -74,7 +74,7 @@ def require_prior(sampler: str, prior: Any) -> None:
 
 def start(
     sampler: str,
-    prior: Any,
+    prior: Prior,
     problem: InverseProblem,
     num_steps: int,
     num_samples: int,
@@ -123,7 +123,7 @@ def ensure_finite(x: Tensor, sampler: str, index: int, num_steps: int, hint: str
     return x
 
 
-def operator_supports(tags: frozenset[str], operator: Any) -> bool:
+def operator_supports(tags: frozenset[str], operator: Operator) -> bool:
     """Whether a sampler with capability ``tags`` can run with ``operator``."""
     if "requires-svd" in tags and not has_svd(operator):
         return False
@@ -138,7 +138,7 @@ def operator_supports(tags: frozenset[str], operator: Any) -> bool:
     return True
 
 
-def require_operator(sampler: str, operator: Any) -> None:
+def require_operator(sampler: str, operator: Operator) -> None:
     """Raise a clear ``ValueError`` if the registered sampler cannot use ``operator``."""
     entry = SAMPLERS[sampler]
     if operator_supports(entry.tags, operator):
@@ -162,7 +162,10 @@ def require_operator(sampler: str, operator: Any) -> None:
 
 
 def run(
-    sampler: str | Callable[..., Iterator[Step]], prior: Any, problem: InverseProblem, **kwargs: Any
+    sampler: str | Callable[..., Iterator[Step]],
+    prior: Prior,
+    problem: InverseProblem,
+    **kwargs: Any,
 ) -> Iterator[Step]:
     """The step stream of a sampler given by registry name or function."""
     fn = SAMPLERS[sampler].obj if isinstance(sampler, str) else sampler
@@ -170,7 +173,10 @@ def run(
 
 
 def sample(
-    sampler: str | Callable[..., Iterator[Step]], prior: Any, problem: InverseProblem, **kwargs: Any
+    sampler: str | Callable[..., Iterator[Step]],
+    prior: Prior,
+    problem: InverseProblem,
+    **kwargs: Any,
 ) -> Tensor:
     """Run a sampler to completion and return its samples ``(B, *shape)`` (the last ``x0_hat``).
 

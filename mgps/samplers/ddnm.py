@@ -21,7 +21,7 @@ from torch import Tensor
 
 from ..registry import SAMPLERS, Param
 from ..schedules import eps_from_x0, randn_like
-from ..types import InverseProblem, Step
+from ..types import InverseProblem, Prior, Step
 from .common import ensure_finite, start
 
 __all__ = ["ddnm"]
@@ -33,14 +33,14 @@ _HINT = "Try a larger sigma_y or more diffusion steps."
     "ddnm",
     label="DDNM+",
     params=(
-        Param("num_steps", 1000, low=2, high=1000, step=1, help="diffusion steps"),
-        Param("eta", 0.85, low=0.0, high=1.0, step=0.05, help="η: share of fresh noise"),
+        Param("num_steps", low=2, high=1000, step=1, help="diffusion steps"),
+        Param("eta", low=0.0, high=1.0, step=0.05, help="η: share of fresh noise"),
     ),
     tags={"pixel", "requires-svd"},
     reference="Wang et al., Zero-Shot Image Restoration Using Denoising Diffusion Null-Space Model, ICLR 2023 (DDNM+)",
 )
 def ddnm(
-    prior,
+    prior: Prior,
     problem: InverseProblem,
     *,
     num_steps: int = 1000,

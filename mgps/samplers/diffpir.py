@@ -23,7 +23,7 @@ from torch import Tensor
 from ..operators.base import svd_regularized_solve
 from ..registry import SAMPLERS, Param
 from ..schedules import randn_like
-from ..types import InverseProblem, Step
+from ..types import InverseProblem, Prior, Step
 from .common import ensure_finite, start
 
 __all__ = ["diffpir"]
@@ -35,10 +35,9 @@ _HINT = "Try a larger regularization (λ) or more diffusion steps."
     "diffpir",
     label="DiffPIR",
     params=(
-        Param("num_steps", 1000, low=2, high=1000, step=1, help="diffusion steps"),
+        Param("num_steps", low=2, high=1000, step=1, help="diffusion steps"),
         Param(
             "regularization",
-            1.0,
             low=1e-4,
             high=1e4,
             step=0.1,
@@ -46,7 +45,6 @@ _HINT = "Try a larger regularization (λ) or more diffusion steps."
         ),
         Param(
             "zeta",
-            1.0,
             low=0.0,
             high=1.0,
             step=0.05,
@@ -57,7 +55,7 @@ _HINT = "Try a larger regularization (λ) or more diffusion steps."
     reference="Zhu et al., Denoising Diffusion Models for Plug-and-Play Image Restoration, CVPR Workshops 2023",
 )
 def diffpir(
-    prior,
+    prior: Prior,
     problem: InverseProblem,
     *,
     num_steps: int = 1000,

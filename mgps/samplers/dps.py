@@ -18,7 +18,7 @@ from torch import Tensor
 
 from ..registry import SAMPLERS, Param
 from ..schedules import ddpm_step
-from ..types import InverseProblem, Step, append_dims
+from ..types import InverseProblem, Prior, Step, append_dims
 from .common import ensure_finite, residual_fn, start
 
 __all__ = ["dps"]
@@ -30,10 +30,9 @@ _HINT = "Try a smaller step_size (ζ); DPS is known to diverge on some problems.
     "dps",
     label="DPS",
     params=(
-        Param("num_steps", 1000, low=2, high=1000, step=1, help="diffusion steps"),
+        Param("num_steps", low=2, high=1000, step=1, help="diffusion steps"),
         Param(
             "step_size",
-            0.1,
             low=0.0,
             high=10.0,
             step=0.01,
@@ -44,7 +43,7 @@ _HINT = "Try a smaller step_size (ζ); DPS is known to diverge on some problems.
     reference="Chung et al., Diffusion Posterior Sampling for General Noisy Inverse Problems, ICLR 2023, Algorithm 1",
 )
 def dps(
-    prior,
+    prior: Prior,
     problem: InverseProblem,
     *,
     num_steps: int = 1000,

@@ -30,7 +30,7 @@ from torch import Tensor
 
 from ..registry import SAMPLERS, Param
 from ..schedules import bridge_mean_std, bridge_sample, randn_like
-from ..types import InverseProblem, Step
+from ..types import InverseProblem, Prior, Step
 from .common import ensure_finite, log_likelihood_fn, start
 
 __all__ = ["mgps", "gradient_steps_at"]
@@ -90,10 +90,9 @@ def _kl_to_isotropic(mu: Tensor, log_std: Tensor, mean: Tensor, std: float) -> T
     "mgps",
     label="MGPS",
     params=(
-        Param("num_steps", 300, low=2, high=1000, step=1, help="diffusion steps K"),
+        Param("num_steps", low=2, high=1000, step=1, help="diffusion steps K"),
         Param(
             "midpoint",
-            0.5,
             low=0.0,
             high=1.0,
             step=0.05,
@@ -101,7 +100,6 @@ def _kl_to_isotropic(mu: Tensor, log_std: Tensor, mean: Tensor, std: float) -> T
         ),
         Param(
             "midpoint_late",
-            None,
             low=0.0,
             high=1.0,
             step=0.05,
@@ -109,7 +107,6 @@ def _kl_to_isotropic(mu: Tensor, log_std: Tensor, mean: Tensor, std: float) -> T
         ),
         Param(
             "lr",
-            0.03,
             low=1e-4,
             high=1.0,
             step=0.001,
@@ -117,7 +114,6 @@ def _kl_to_isotropic(mu: Tensor, log_std: Tensor, mean: Tensor, std: float) -> T
         ),
         Param(
             "num_gradient_steps",
-            2,
             low=0,
             high=100,
             step=1,
@@ -125,16 +121,14 @@ def _kl_to_isotropic(mu: Tensor, log_std: Tensor, mean: Tensor, std: float) -> T
         ),
         Param(
             "num_gradient_steps_initial",
-            10,
             low=0,
             high=100,
             step=1,
             help="Adam steps in the first noisy iterations",
         ),
-        Param("warm_start", True, help="two-stage warm start (Algorithm 3) while t ≥ threshold·T"),
+        Param("warm_start", help="two-stage warm start (Algorithm 3) while t ≥ threshold·T"),
         Param(
             "warm_start_threshold",
-            0.7,
             low=0.0,
             high=1.0,
             step=0.05,
@@ -145,7 +139,7 @@ def _kl_to_isotropic(mu: Tensor, log_std: Tensor, mean: Tensor, std: float) -> T
     reference="Moufad et al., Variational Diffusion Posterior Sampling with Midpoint Guidance, ICLR 2025, Algorithm 1",
 )
 def mgps(
-    prior,
+    prior: Prior,
     problem: InverseProblem,
     *,
     num_steps: int = 300,
@@ -262,7 +256,7 @@ def mgps(
 
 
 def _warm_stage(
-    prior,
+    prior: Prior,
     log_likelihood,
     acp: Tensor,
     x_mid: Tensor,

@@ -27,7 +27,7 @@ from torch import Tensor
 from ..operators.base import has_svd
 from ..registry import SAMPLERS, Param
 from ..schedules import ddpm_step
-from ..types import InverseProblem, Step
+from ..types import InverseProblem, Prior, Step
 from .common import ensure_finite, start
 
 __all__ = ["pgdm"]
@@ -38,12 +38,12 @@ _HINT = "PGDM has no step size to tune; try more diffusion steps or another samp
 @SAMPLERS.register(
     "pgdm",
     label="PGDM",
-    params=(Param("num_steps", 1000, low=2, high=1000, step=1, help="diffusion steps"),),
+    params=(Param("num_steps", low=2, high=1000, step=1, help="diffusion steps"),),
     tags={"pixel", "nonlinear", "requires-svd-when-linear"},
     reference="Song et al., Pseudoinverse-Guided Diffusion Models for Inverse Problems, ICLR 2023",
 )
 def pgdm(
-    prior,
+    prior: Prior,
     problem: InverseProblem,
     *,
     num_steps: int = 1000,

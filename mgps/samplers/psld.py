@@ -23,7 +23,7 @@ from torch import Tensor
 
 from ..registry import SAMPLERS, Param
 from ..schedules import ddpm_step
-from ..types import InverseProblem, Step
+from ..types import InverseProblem, LatentPrior, Step
 from .common import ensure_finite, start
 
 __all__ = ["psld"]
@@ -35,10 +35,9 @@ _HINT = "Try smaller measurement_weight (ω) and gluing_weight (γ)."
     "psld",
     label="PSLD",
     params=(
-        Param("num_steps", 1000, low=2, high=1000, step=1, help="diffusion steps"),
+        Param("num_steps", low=2, high=1000, step=1, help="diffusion steps"),
         Param(
             "measurement_weight",
-            0.1,
             low=0.0,
             high=10.0,
             step=0.01,
@@ -46,7 +45,6 @@ _HINT = "Try smaller measurement_weight (ω) and gluing_weight (γ)."
         ),
         Param(
             "gluing_weight",
-            0.1,
             low=0.0,
             high=10.0,
             step=0.01,
@@ -57,7 +55,7 @@ _HINT = "Try smaller measurement_weight (ω) and gluing_weight (γ)."
     reference="Rout et al., Solving Linear Inverse Problems Provably via Posterior Sampling with Latent Diffusion Models, NeurIPS 2023, Algorithm 2",
 )
 def psld(
-    prior,
+    prior: LatentPrior,
     problem: InverseProblem,
     *,
     num_steps: int = 1000,

@@ -22,7 +22,7 @@ from torch import Tensor
 
 from ..registry import SAMPLERS, Param
 from ..schedules import eps_from_x0, randn_like
-from ..types import InverseProblem, Step
+from ..types import InverseProblem, Prior, Step
 from .common import ensure_finite, residual_fn, start
 
 __all__ = ["reddiff"]
@@ -34,13 +34,10 @@ _HINT = "Try a smaller learning rate (lr)."
     "reddiff",
     label="RED-diff",
     params=(
-        Param(
-            "num_steps", 1000, low=2, high=1000, step=1, help="diffusion steps (one Adam step each)"
-        ),
-        Param("lr", 0.1, low=1e-4, high=1.0, step=0.01, help="Adam learning rate"),
+        Param("num_steps", low=2, high=1000, step=1, help="diffusion steps (one Adam step each)"),
+        Param("lr", low=1e-4, high=1.0, step=0.01, help="Adam learning rate"),
         Param(
             "regularization",
-            0.25,
             low=0.0,
             high=10.0,
             step=0.05,
@@ -51,7 +48,7 @@ _HINT = "Try a smaller learning rate (lr)."
     reference="Mardani et al., A Variational Perspective on Solving Inverse Problems with Diffusion Models, ICLR 2024",
 )
 def reddiff(
-    prior,
+    prior: Prior,
     problem: InverseProblem,
     *,
     num_steps: int = 1000,

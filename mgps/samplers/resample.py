@@ -28,7 +28,7 @@ from torch import Tensor
 
 from ..registry import SAMPLERS, Param
 from ..schedules import ddpm_step, randn_like
-from ..types import InverseProblem, Step
+from ..types import InverseProblem, LatentPrior, Step
 from .common import ensure_finite, residual_fn, start
 
 __all__ = ["resample"]
@@ -62,7 +62,6 @@ def _optimise(
     params=(
         Param(
             "num_steps",
-            500,
             low=2,
             high=1000,
             step=1,
@@ -70,7 +69,6 @@ def _optimise(
         ),
         Param(
             "gamma",
-            40.0,
             low=0.0,
             high=1000.0,
             step=1.0,
@@ -78,7 +76,6 @@ def _optimise(
         ),
         Param(
             "tolerance",
-            None,
             low=0.0,
             high=1.0,
             step=0.001,
@@ -86,7 +83,6 @@ def _optimise(
         ),
         Param(
             "max_iterations",
-            200,
             low=1,
             high=5000,
             step=1,
@@ -94,7 +90,6 @@ def _optimise(
         ),
         Param(
             "interval",
-            10,
             low=1,
             high=100,
             step=1,
@@ -105,7 +100,7 @@ def _optimise(
     reference="Song et al., Solving Inverse Problems with Latent Diffusion Models via Hard Data Consistency, ICLR 2024",
 )
 def resample(
-    prior,
+    prior: LatentPrior,
     problem: InverseProblem,
     *,
     num_steps: int = 500,

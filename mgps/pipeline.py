@@ -21,7 +21,7 @@ from torch import Tensor
 
 from .metrics import psnr, ssim
 from .operators.base import measure
-from .registry import OPERATORS, SAMPLERS
+from .registry import OPERATORS, PRIORS, SAMPLERS
 from .samplers.common import is_latent, run
 from .types import InverseProblem, Operator, Prior, SamplerDivergedError
 
@@ -148,6 +148,12 @@ def prepare(
     if not isinstance(sigma_y, int | float) or not math.isfinite(sigma_y) or not 0 < sigma_y <= 2:
         raise ValueError(f"sigma_y must be in (0, 2] (image units in [-1, 1]); got {sigma_y}")
     shape = image_shape_of(prior_obj)
+    if len(shape) != 3:
+        images = [e.name for e in PRIORS if not e.tags & {"ecg"}]
+        raise ValueError(
+            f"prior {prior_name!r} models samples of shape {tuple(shape)}, not images; restoring "
+            f"an image needs an image prior, e.g. one of: {', '.join(images)}"
+        )
     channels, height, width = shape
     loaded = load_image(image, size=(height, width), channels=channels)
     notes = list(loaded.notes)

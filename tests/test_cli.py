@@ -264,3 +264,13 @@ def test_gaussian_eta_command(tmp_path, capsys):
     assert rows[0].split(",")[0] == "eta" and rows[0].split(",")[-1] == "w2_mean" and len(rows) == 5
     assert out.with_suffix(".html").exists()
     assert "minimum mean W2" in capsys.readouterr().out
+
+
+def test_restore_with_a_prior_that_is_not_an_image_prior_says_so(capsys, tmp_path):
+    from mgps.utils.assets import ASSETS_DIR
+
+    image = str(ASSETS_DIR / "examples" / "digit_3_1.png")
+    args = ["restore", "--prior", "ecg", "--operator", "box", "--sampler", "mgps"]
+    assert main([*args, "--image", image, "--steps", "2", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "prior 'ecg' models samples of shape (9, 256), not images" in err and "digits" in err

@@ -1,7 +1,7 @@
 """Distances between sample sets and between Gaussians, and image quality metrics.
 
 Image metrics take tensors ``(B, C, H, W)`` (or one ``(C, H, W)`` image) in [-1, 1] and return
-one value per image, as in mgps-spec.md §5: PSNR on [0, 1] with peak 1 (equivalently on
+one value per image, as in the paper's released code (docs/algorithms.md §6): PSNR on [0, 1] with peak 1 (equivalently on
 [-1, 1] with ``data_range = 2``) and SSIM with an 11×11 Gaussian window, σ = 1.5.
 LPIPS is not available offline (see :func:`lpips_status`).
 """
@@ -56,7 +56,7 @@ def sliced_wasserstein(
 
     Args:
         x, y: ``(n, d)`` and ``(m, d)`` samples (flattened beyond the first dim).
-        num_slices: number of directions (spec §6.4: 100).
+        num_slices: number of directions (Appendix D.3: 100).
         seed: seed of the directions, so two calls compare on the same slices.
         directions: explicit ``(num_slices, d)`` unit directions (overrides the two above).
     """
@@ -123,7 +123,7 @@ def psnr(x: Tensor, ref: Tensor, data_range: float = 2.0) -> Tensor:
 
     PSNR = 10 log10(data_range² / MSE), the MSE over all pixels and channels of each image.
     With the default ``data_range = 2`` on [-1, 1] images this equals PSNR on the [0, 1]
-    images with peak 1 (spec §5). Identical images give ``inf``. Inputs are not clamped.
+    images with peak 1 (docs/algorithms.md §6). Identical images give ``inf``. Inputs are not clamped.
 
     Args:
         x: ``(B, C, H, W)`` or ``(C, H, W)`` images in [-1, 1].
@@ -194,7 +194,7 @@ def ssim(x: Tensor, ref: Tensor, *, window_size: int = 11, sigma: float = 1.5) -
 _LPIPS_REASON = (
     "LPIPS needs pretrained AlexNet/VGG backbone weights that the lpips, piq and torchmetrics "
     "packages download at first use (and torchvision, which is not a dependency); they are "
-    "not available offline, so LPIPS is not computed (see offline-data.md §3)."
+    "not available offline, so LPIPS is not computed."
 )
 
 

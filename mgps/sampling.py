@@ -1,4 +1,4 @@
-"""Unconditional sampling from a prior (DDPM / DDIM on the padded time grid, spec §1.5)."""
+"""Unconditional sampling from a prior (DDPM / DDIM on the padded time grid, docs/algorithms.md §1.5)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def prior_samples(
     generator: torch.Generator | None = None,
 ) -> Tensor:
     """Draw ``num_samples`` samples of the prior: x_T ~ N(0, I), then p_{t'|t} steps
-    (η_ddim = 1: DDPM, 0: DDIM) and the final denoising D_{τ_1} (spec §1.5).
+    (η_ddim = 1: DDPM, 0: DDIM) and the final denoising D_{τ_1} (docs/algorithms.md §1.5).
 
     Returns ``(num_samples, *prior.shape)`` in the prior's space (latents for a latent prior).
     """

@@ -1,4 +1,4 @@
-"""Noise schedules, time grids, Tweedie conversions and the bridge kernel (mgps-spec.md §1).
+"""Noise schedules, time grids, Tweedie conversions and the bridge kernel (``docs/algorithms.md`` §1).
 
 Notation: ``a_t = alphas_cumprod[t]`` on the padded grid (``a_0 = 1`` is clean data).
 """
@@ -67,7 +67,7 @@ def eps_from_x0(x_t: Tensor, x0: Tensor, alpha_cumprod_t: float) -> Tensor:
 
 
 def x0_from_eps(x_t: Tensor, eps: Tensor, alpha_cumprod_t: float) -> Tensor:
-    """Tweedie from an ε-prediction: x̂_0 = (x_t − √(1 − a_t) ε̂) / √a_t  (spec §1.3)."""
+    """Tweedie from an ε-prediction: x̂_0 = (x_t − √(1 − a_t) ε̂) / √a_t  (``docs/algorithms.md`` §1.3)."""
     return (x_t - math.sqrt(1.0 - alpha_cumprod_t) * eps) / math.sqrt(alpha_cumprod_t)
 
 
@@ -79,7 +79,7 @@ def x0_from_v(x_t: Tensor, v: Tensor, alpha_cumprod_t: float) -> Tensor:
 def bridge_coefficients(
     alphas_cumprod: Tensor, s: int, t: int, u: int, eta_ddim: float = 1.0
 ) -> tuple[float, float, float]:
-    """Coefficients (c_s, c_u, std) of the bridge q(x_t | x_s, x_u) for s ≤ t ≤ u (spec §1.4).
+    """Coefficients (c_s, c_u, std) of the bridge q(x_t | x_s, x_u) for s ≤ t ≤ u (``docs/algorithms.md`` §1.4).
 
     DDIM-η form: with r_ts = a_t/a_s, r_us = a_u/a_s, r_ut = a_u/a_t,
     v = (1 − r_ut)(1 − r_ts)/(1 − r_us), std = η √v, c_u = √((1 − r_ts − std²)/(1 − r_us)),
@@ -135,7 +135,7 @@ def ddpm_step(
     generator: torch.Generator | None,
     eta_ddim: float = 1.0,
 ) -> Tensor:
-    """p_{t'|t}(· | x_t) = q(x_{t'} | x_0 = x̂_0, x_t): DDPM for η = 1, DDIM for η = 0 (spec §1.5)."""
+    """p_{t'|t}(· | x_t) = q(x_{t'} | x_0 = x̂_0, x_t): DDPM for η = 1, DDIM for η = 0 (``docs/algorithms.md`` §1.5)."""
     return bridge_sample(alphas_cumprod, 0, t_prev, t, x0_hat, x_t, generator, eta_ddim)
 
 

@@ -10,7 +10,7 @@ Conventions (decided once, here):
   cumulative ᾱ of the ``t``-th noise level, ``t = 1..T``, decreasing. For a diffusers model
   trained with timesteps ``0..T-1``, time ``t`` here is network timestep ``t - 1`` (the
   wrapper does the shift, so the noise level the formulas use and the one the network sees
-  always agree; the reference code is off by one there, see ``mgps-spec.md`` §1.1).
+  always agree; the reference code is off by one there, see ``docs/algorithms.md`` §1.2).
 * ``sigma_y`` is in the units of the data (the [-1, 1] range for images).
 """
 

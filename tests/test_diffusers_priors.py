@@ -51,7 +51,9 @@ def test_padded_alphas_cumprod_matches_scheduler(unet, scheduler_cls, beta):
     acp = prior.alphas_cumprod
     assert acp.dtype == torch.float64 and acp.shape == (1001,)
     assert acp[0] == 1.0 and prior.num_train_timesteps == 1000
-    expected = sched.alphas_cumprod.to(torch.float64).clamp(1e-6, 1.0)  # spec §1.1 clip
+    expected = sched.alphas_cumprod.to(torch.float64).clamp(
+        1e-6, 1.0
+    )  # docs/algorithms.md §1.1 clip
     torch.testing.assert_close(acp[1:], expected, rtol=0, atol=0)
     assert bool((acp[1:] <= acp[:-1]).all())
 

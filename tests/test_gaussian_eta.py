@@ -1,4 +1,4 @@
-"""Example 3.2: the exact W2 of the MGPS surrogate against η (spec §6.5, §6.6)."""
+"""Example 3.2: the exact W2 of the MGPS surrogate against η (Appendix B; docs/algorithms.md §8)."""
 
 import numpy as np
 

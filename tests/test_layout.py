@@ -4,6 +4,8 @@ reproduction code (``mgps/paper/``), no ``sys.path`` edits in the tests."""
 from __future__ import annotations
 
 import ast
+import re
+import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,3 +112,53 @@ def test_tests_do_not_edit_sys_path():
             if isinstance(node, ast.Attribute) and node.attr == "path":
                 value = node.value
                 assert not (isinstance(value, ast.Name) and value.id == "sys"), path.name
+
+
+# --------------------------------------------------------------------------- citations
+_TEXT = (".py", ".md", ".sh", ".toml", ".txt", ".mjs", ".yml", ".yaml", ".cfg")
+_TOKEN = re.compile(r"(?<![\w./:@~$<{*-])((?:[\w.-]+/)*[\w.-]+\.[A-Za-z]{1,12})(?![\w/])")
+# files a user is told to fetch and put there, not cited as a source
+_NOT_SHIPPED = {"assets/weights/GOPRO_wVAE.pth"}
+
+
+def _repository_files() -> list[str]:
+    out = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return [f for f in out if (ROOT / f).is_file()]
+
+
+def test_nothing_cites_a_file_that_is_not_in_the_repository():
+    """A path into the repository (``mgps/…``, ``scripts/…``, ``docs/…``; also the former
+    ``benchmarks/``) must exist, and a Markdown document named on its own must be one of the
+    repository's or one the code writes; the recovered specification the project was built
+    from is never cited (the project's own notes are ``docs/algorithms.md``)."""
+    files = _repository_files()
+    top = {f.split("/")[0] for f in files} | {"benchmarks"}
+    names = {Path(f).name for f in files}
+    written = set()
+    for f in files:
+        if f.endswith(".py"):
+            written |= set(re.findall(r"[\"']([\w.-]+\.md)[\"']", (ROOT / f).read_text()))
+    wrong = []
+    for f in files:
+        if not f.endswith(_TEXT) or f == "tests/test_layout.py":
+            continue
+        text = (ROOT / f).read_text(errors="ignore")
+        for n, line in enumerate(text.splitlines(), 1):
+            if "mgps-spec" in line or "spec §" in line:
+                wrong.append(f"{f}:{n}: cites the specification")
+            for match in _TOKEN.finditer(line):
+                ref = match.group(1).rstrip(".")
+                if ref in _NOT_SHIPPED:
+                    continue
+                if "/" in ref and ref.split("/")[0] in top:
+                    if not ((ROOT / ref).exists() or (ROOT / f).parent.joinpath(ref).exists()):
+                        wrong.append(f"{f}:{n}: {ref}")
+                elif "/" not in ref and ref.endswith(".md") and ref not in names | written:
+                    wrong.append(f"{f}:{n}: {ref}")
+    assert not wrong, "cited but not in the repository:\n" + "\n".join(wrong)

@@ -91,7 +91,7 @@ def test_gaussian_prior_posterior_closed_form():
     exp_mean = exp_cov @ (torch.linalg.solve(cov, mean) + A.T @ y[0] / 0.09)
     assert torch.allclose(post.mean(), exp_mean, atol=1e-8)
     assert torch.allclose(post.covariance(), exp_cov, atol=1e-8)
-    # affine denoiser of a Gaussian (spec §6.5)
+    # affine denoiser of a Gaussian (Appendix B.1; docs/algorithms.md §8)
     t = 300
     a = float(prior.alphas_cumprod[t])
     cov0 = torch.linalg.solve(torch.eye(d, dtype=f64) + a / (1 - a) * cov, cov)

@@ -49,7 +49,7 @@ def test_bridge_is_the_ddpm_posterior_for_s_zero():
     t, u = 300, 500
     a_t, a_u = float(acp[t]), float(acp[u])
     c0, cu, std = bridge_coefficients(acp, 0, t, u)
-    # spec §1.4 with s = 0
+    # docs/algorithms.md §1.4 with s = 0
     assert math.isclose(c0, math.sqrt(a_t) * (1 - a_u / a_t) / (1 - a_u), rel_tol=1e-10)
     assert math.isclose(cu, math.sqrt(a_u / a_t) * (1 - a_t) / (1 - a_u), rel_tol=1e-10)
     assert math.isclose(std**2, (1 - a_u / a_t) * (1 - a_t) / (1 - a_u), rel_tol=1e-10)

@@ -1,4 +1,4 @@
-"""ECG modality: the paper's second experiment (mgps-spec.md §7), offline.
+"""ECG modality: the paper's second experiment (§4 and Appendix D.5; docs/algorithms.md §9), offline.
 
 * :mod:`mgps.ecg.leads` — the 9 modelled leads and the 12-lead rebuild (Einthoven/Goldberger);
 * :mod:`mgps.ecg.data` — the synthetic neurokit2 data set ``assets/ecg/ecg_windows.npz``;

@@ -1,4 +1,4 @@
-"""The 12-lead ECG from the 9 leads the prior models (paper §4.2 / mgps-spec.md §7).
+"""The 12-lead ECG from the 9 leads the prior models (paper Appendix D.5.1; docs/algorithms.md §9).
 
 The paper models and generates the 9 leads I, II, III, V1–V6 and rebuilds the augmented limb
 leads for its metrics. The six limb leads are projections of the heart's frontal-plane vector on

@@ -1,7 +1,7 @@
 """A small 1-D convolutional UNet for ε-prediction on multi-lead ECG windows.
 
 A readable stand-in for the paper's SSSD-SA / Sashimi prior (S4 layers, ~16 M parameters,
-mgps-spec.md §7), sized for CPU training: the DDPM UNet of Ho et al. (2020) with 1-D
+docs/algorithms.md §9), sized for CPU training: the DDPM UNet of Ho et al. (2020) with 1-D
 convolutions.
 
 * Input/output ``(B, C, L)`` (C = 9 leads, L = 256 samples at 100 Hz); the network predicts the

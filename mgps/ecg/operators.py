@@ -1,4 +1,4 @@
-"""The paper's two ECG inverse problems as masks on ``(leads, time)`` windows (spec §7).
+"""The paper's two ECG inverse problems as masks on ``(leads, time)`` windows (docs/algorithms.md §9).
 
 * ``ecg_missing_leads`` (ML): observe some leads, by default lead I only (y = x[:, 0, :]),
   and reconstruct the other eight of I, II, III, V1–V6 (the paper then rebuilds aVR, aVL, aVF,
@@ -6,14 +6,14 @@
 * ``ecg_missing_block`` (MB): a contiguous block of the window is missing on every lead; by
   default the second half (forecasting, "half of the signal is missing and reconstructed from
   the other half"). ``block="random"`` picks one of the two halves with ``seed``, like SSSD's
-  "bm" mask used by the third author's code [E]; ``start`` sets the block's start directly.
+  "bm" mask used by the third author's later ECG code; ``start`` sets the block's start directly.
 
 A mask ``M ∈ {0, 1}^(C×L)`` (1 = observed) is the linear map ``y = x.flatten(1)[:, M]`` (the
 observed entries, channel-major). Its SVD is trivial (as DDRM's inpainting H-function): ``V``
 is the permutation listing the observed entries first, ``s = 1`` and ``U = I``; so
 ``Aᵀ y`` = ``A⁺ y`` puts y back at the observed entries with zeros elsewhere. The Gaussian
 likelihood on y is the paper's likelihood on the observed entries only, with σ_y = 0.05
-(spec §3).
+(docs/algorithms.md §3).
 
 Factories take ``shape = (9, L)`` (any length L ≥ 2) and keyword parameters; their
 ``test_shape`` / ``test_shapes`` attributes give the small shapes the generic operator tests use.

@@ -1,11 +1,11 @@
 """The ECG diffusion prior: a :class:`~mgps.ecg.model.UNet1d` ε-network as an mgps ``Prior``.
 
-DDPM with the paper's ECG schedule (mgps-spec.md §7 [E]): β_j = linspace(1e-4, 0.02, T),
+DDPM with the paper's ECG schedule (Table 13; docs/algorithms.md §9): β_j = linspace(1e-4, 0.02, T),
 T = 1000, ᾱ_j = ∏_{i≤j}(1 − β_i). On the padded grid of :mod:`mgps.types`,
 ``alphas_cumprod[0] = 1`` (clean) and ``alphas_cumprod[t] = ᾱ_{t−1}``; the network is called
 at timestep ``t − 1`` for padded time ``t`` (so the noise level of the formulas and the one it
-was trained on agree, spec §1.1). Two parameterisations of the network output are supported
-(``diffusion["prediction_type"]``), both giving the Tweedie denoiser exactly (spec §1.3):
+was trained on agree, docs/algorithms.md §1.2). Two parameterisations of the network output are supported
+(``diffusion["prediction_type"]``), both giving the Tweedie denoiser exactly (docs/algorithms.md §1.3):
 
 * ``"epsilon"``: the network predicts ε; x̂_0 = (x_t − √(1 − a_t) ε̂) / √a_t;
 * ``"v_prediction"`` (Salimans & Ho 2022): it predicts v = √a_t ε − √(1 − a_t) x_0;

@@ -32,8 +32,8 @@ PAPER_STEPS: dict[str, int] = {
 """Diffusion steps per sampler, paper Table 14 (chosen so that 10 samples take about 30 s)."""
 
 ECG_DEFAULTS: dict[str, dict[str, Any]] = {
-    # [E] Bayesian_ECG mgps.yaml: K = 50, lr 0.03, 5 Adam steps (10 in the first iterations),
-    # η = 0.5 (spec §2.11). Its mgps_bis warm-start semantics are not implemented; the paper's
+    # The third author's later ECG code (its mgps configuration): K = 50, lr 0.03, 5 Adam steps (10 in the first iterations),
+    # η = 0.5 (docs/algorithms.md §9). Its mgps_bis warm-start semantics are not implemented; the paper's
     # Algorithm 3 warm start is used with the default threshold.
     "mgps": {
         "num_steps": 50,

@@ -1,7 +1,7 @@
 """Blur operators: Gaussian and motion blur (reflect padding), and an SVD-friendly Gaussian.
 
 **Reflect-padded blur** (``gaussian_blur``, ``motion_blur``; the DPS set-up of the paper,
-``mgps-spec.md`` §5): each channel is padded by reflection (``ReflectionPad2d``) and correlated
+``docs/algorithms.md`` §5): each channel is padded by reflection (``ReflectionPad2d``) and correlated
 with a ``k × k`` kernel (``conv2d``, i.e. cross-correlation, as DPS's ``Conv2d`` layer; the
 Gaussian is symmetric so the two agree), so the output has the size of the input:
 

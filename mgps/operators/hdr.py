@@ -1,6 +1,6 @@
 """High dynamic range reconstruction (``hdr``): ``H(x) = clip(2x, −1, 1)``.
 
-The task of Mardani et al. (RED-diff, §5.2) used in the paper (``mgps-spec.md`` §5): the image
+The task of Mardani et al. (RED-diff, §5.2) used in the paper (``docs/algorithms.md`` §5): the image
 is over-exposed by a factor 2 and the sensor saturates, so every pixel with ``|x| > 1/2`` is
 clipped to ±1. The operator is nonlinear (its gradient is zero on the clipped pixels).
 

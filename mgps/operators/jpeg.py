@@ -1,7 +1,7 @@
 """Differentiable JPEG compression (``jpeg``), the paper's JPEG task (QF = 2).
 
 JPEG is not differentiable, so the forward model is DiffJPEG (Shin & Song 2017; the
-pipeline of github.com/mlomnitz/DiffJPEG, ``mgps-spec.md`` §3), re-implemented here:
+pipeline of github.com/mlomnitz/DiffJPEG, ``docs/algorithms.md`` §5), re-implemented here:
 
     H(x) = 2 · JPEG_QF((x + 1) / 2) − 1,
 

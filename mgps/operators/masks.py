@@ -10,7 +10,7 @@ Its SVD is trivial: ``V`` is the permutation that lists the observed pixels firs
 (``n`` times) and ``U = I``. Hence ``Aᵀ y`` puts ``y`` back at the observed pixels and zeros
 elsewhere, and this is also the exact pseudo-inverse ``A⁺`` (``A Aᵀ = I``).
 
-The paper's masks (``mgps-spec.md`` §5), scaled with the image:
+The paper's masks (§4, "Images"; ``docs/algorithms.md`` §5), scaled with the image:
 
 * ``box``: rows and columns ``[round(50/256·H), round(200/256·H))`` (resp. W) removed, the
   same box in every channel; at 256×256 this is rows/columns 50–199 (a 150×150 box, not

@@ -1,6 +1,6 @@
 """Dense matrix operators: A x for an explicit (m, n) matrix, with exact adjoint, SVD and A⁺.
 
-Used by the Gaussian-mixture benchmark (A with i.i.d. N(0, 1) entries, spec §6.2) and for
+Used by the Gaussian-mixture benchmark (A with i.i.d. N(0, 1) entries, docs/algorithms.md §7) and for
 any small linear problem a user writes down as a matrix.
 """
 

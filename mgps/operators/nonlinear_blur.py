@@ -3,7 +3,7 @@
 Tran et al., *Explore Image Deblurring via Encoded Blur Kernel Space*, CVPR 2021
 (github.com/VinAIResearch/blur-kernel-space-exploring, "bkse") learn a blur model
 ``F(x, k)``: a network that blurs a sharp image ``x`` according to a latent kernel code ``k``.
-DPS and the paper (``mgps-spec.md`` §5) use its ``adaptKernel`` with the GOPRO_wVAE weights:
+DPS and the paper (``docs/algorithms.md`` §5) use its ``adaptKernel`` with the GOPRO_wVAE weights:
 
     H(x) = clamp(2 · F((x + 1)/2, k) − 1, −1, 1),   k = 1.2 · ε,  ε ~ N(0, I) of shape
     (1, 512, H/128, W/128)   (1 × 512 × 2 × 2 at 256 × 256).
@@ -11,7 +11,7 @@ DPS and the paper (``mgps-spec.md`` §5) use its ``adaptKernel`` with the GOPRO_
 **The kernel is drawn once**, from ``seed``, when the operator is built, so ``H`` is a fixed
 deterministic function. The reference code (DPS's ``NonlinearBlurOperator``, reused by MGPS)
 draws a fresh ``k`` at every call, including inside every likelihood evaluation, which makes
-its likelihood stochastic (``mgps-spec.md`` §9.10).
+its likelihood stochastic (``docs/algorithms.md`` §5).
 
 The network (``KernelWizard`` with the GOPRO_wVAE options: input_nc 3, nf 64, front_RBs 10,
 back_RBs 20, kernel_dim 512, use_vae, norm "none") is re-implemented below from the bkse

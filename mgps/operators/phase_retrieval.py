@@ -1,6 +1,6 @@
 """Fourier phase retrieval (``phase_retrieval``): the magnitude of an oversampled 2-D DFT.
 
-The DPS operator used by the paper (``mgps-spec.md`` §5), with oversampling 2.0:
+The DPS operator used by the paper (``docs/algorithms.md`` §5), with oversampling 2.0:
 
     u = (x + 1) / 2,   ũ = zero-pad(u, p_H, p_W),   y = |F(ũ)|   (per channel),
 

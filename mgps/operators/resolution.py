@@ -1,6 +1,6 @@
 """Super-resolution by block averaging (``sr4``, ``sr16``), with its exact SVD.
 
-The paper's SR tasks (``mgps-spec.md`` §5, DDRM's ``SuperResolution`` H-function) average
+The paper's SR tasks (``docs/algorithms.md`` §5, DDRM's ``SuperResolution`` H-function) average
 each ``r × r`` block: ``y[c, i, j] = (1/r²) Σ_{a,b < r} x[c, r·i + a, r·j + b]``, giving an
 ``(H/r) × (W/r)`` image (not bicubic). Write a block as a vector ``x_b ∈ R^(r²)`` and
 ``q = 1/r · 1`` (a unit vector); then ``y_b = (1/r²) Σ x_b = (1/r) ⟨x_b, q⟩``, so in each block

@@ -1,16 +1,16 @@
-"""The ECG benchmark (paper §4.2, Tables 4/14; mgps-spec.md §7): MAE/RMSE on held-out windows.
+"""The ECG benchmark (paper §4 and Appendix D.5, Tables 4 and 14; docs/algorithms.md §9): MAE/RMSE on held-out windows.
 
     python -m mgps ecg table --out results/ecg                # default: 20 windows × 4 samples
     python -m mgps ecg table --out results/ecg_paper --n-windows 200 --samples 10   # paper-sized
 
 For each task — ``missing_block`` (the second half of the 2.56-s window missing on all leads,
 i.e. forecasting) and ``missing_leads`` (observe lead I only) — and each sampler that applies,
-held-out test windows x* are observed as y = A x* + σ_y ε (σ_y = 0.05, spec §3) and every
+held-out test windows x* are observed as y = A x* + σ_y ε (σ_y = 0.05, docs/algorithms.md §3) and every
 sampler draws ``num_samples`` posterior samples per window with the paper's step counts
 (Table 14: MGPS 50, DPS 400, PGDM 200, DDNM 200, DiffPIR 500, RedDiff 400).
 
 Metrics, per window, each sample against x*, then averaged over the samples (as the paper,
-and [E] over the missing entries only):
+and, as the third author's later ECG code does, over the missing entries only):
 
 * ``mae`` / ``rmse``: over the missing entries of the 9 modelled leads;
 * ``mae12`` / ``rmse12`` (missing leads): over the 11 leads of the rebuilt 12-lead ECG other
@@ -26,7 +26,7 @@ left out, not hidden.
 
 Differences from the paper: both tasks use 2.56-s windows (9×256), the length the prior models
 (the paper's ML task uses the full 10-s ECG zero-padded to 9×1024 with a second, 10-s prior);
-MGPS uses the [E] ECG settings of :data:`ECG_DEFAULTS` with the paper's Algorithm-3 warm start.
+MGPS uses the ECG settings (those of the third author's later ECG code) of :data:`ECG_DEFAULTS` with the paper's Algorithm-3 warm start.
 Units are those of the data (neurokit's "mV-like" units, about 1.6 peak-to-peak per lead).
 The paper's ML metric is a classifier's balanced accuracy on PTB-XL conditions, which has no
 meaning for these synthetic ECGs; MAE/RMSE on the rebuilt 12 leads is reported instead.

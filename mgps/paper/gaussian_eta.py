@@ -2,7 +2,7 @@
 
 With a Gaussian prior N(μ, Σ) and a linear Gaussian likelihood, every approximation MGPS
 makes is Gaussian and affine, so the law of the surrogate chain is Gaussian at every step and
-its moments follow a recursion (spec §6.5):
+its moments follow a recursion (Appendix B.1, eqs. (B.1)–(B.3); docs/algorithms.md §8):
 
 * midpoint law (x_ℓ | x_t) ∝ ĝ_ℓ(x_ℓ) p_{ℓ|t}(x_ℓ | x_t) = N(G x_t + h, C_post), with ĝ_ℓ the
   DPS potential N(y; A D_ℓ(x_ℓ), σ_y² I) and p_{ℓ|t} the DDPM transition;

@@ -1,4 +1,4 @@
-"""The Gaussian-mixture benchmark (paper Table 1 and Figure 4, spec §6).
+"""The Gaussian-mixture benchmark (paper Table 1 and Figure 4; docs/algorithms.md §7).
 
 Prior: the 25-component mixture (:func:`mgps.gmm25`); A with i.i.d. N(0, 1) entries; y = A x* +
 σ_y ε with x* from the prior. Every sampler draws posterior samples that are compared, by the
@@ -37,7 +37,7 @@ __all__ = [
     "ablation",
 ]
 
-# The paper's GMM configuration for MGPS (spec §2.11): lr 0.1, no warm start, and 20 Adam
+# The paper's GMM configuration for MGPS (the released code's; docs/algorithms.md §2.8): lr 0.1, no warm start, and 20 Adam
 # steps in the first 10 iterations and every 10th one. Other samplers use their defaults.
 GMM_DEFAULTS: dict[str, dict[str, Any]] = {
     "mgps": {

@@ -1,5 +1,5 @@
 """A latent diffusion prior: a diffusers ``UNet2DModel`` in the latent space of a
-``VQModel`` or ``AutoencoderKL`` (mgps-spec.md §2.10).
+``VQModel`` or ``AutoencoderKL`` (``docs/algorithms.md`` §2.7).
 
 The diffusion (and :meth:`x0_pred`) runs on latents ``z`` of shape :attr:`shape`; the
 likelihood of a latent sampler is evaluated on ``decode(z)``, an image in [-1, 1].

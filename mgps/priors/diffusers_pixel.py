@@ -8,11 +8,11 @@ shift, the parameterisations and the frozen weights are those of every network p
   config (``DDPMScheduler``, ``DDIMScheduler``, ...; any ``beta_schedule`` it supports, or
   ``trained_betas``), then padded: ``alphas_cumprod[0] = 1`` (clean data) and
   ``alphas_cumprod[t] = ᾱ_{t-1}``, clipped at 1e-6 as the reference code does for images
-  (mgps-spec.md §1.1).
+  (``docs/algorithms.md`` §1.1).
 * **Time shift.** Padded time ``t`` (1..T) is the network's integer timestep ``t - 1``, so
   the noise level of the formulas and the one the network was trained on agree.
 * **Parameterisation.** ``prediction_type`` ``"epsilon"``, ``"v_prediction"`` or ``"sample"``
-  is turned into the Tweedie denoiser x̂_0 = E[x_0 | x_t] (spec §1.3).
+  is turned into the Tweedie denoiser x̂_0 = E[x_0 | x_t] (``docs/algorithms.md`` §1.3).
 * **Learned variance.** A UNet with ``out_channels == 2 * in_channels`` (guided-diffusion,
   diffusers ``variance_type="learned"/"learned_range"``) returns the prediction in the first
   half of its channels and a variance in the second; only the first half is kept.
@@ -43,7 +43,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-IMAGE_CLIP_MIN = 1e-6  # floor of the padded ᾱ for image priors (mgps-spec.md §1.1)
+IMAGE_CLIP_MIN = 1e-6  # floor of the padded ᾱ for image priors (docs/algorithms.md §1.1)
 _LEARNED_VARIANCE = ("learned", "learned_range")
 
 
@@ -198,7 +198,7 @@ class DiffusersPixelPrior(_UNetDenoiser):
             schedule, ``prediction_type`` and ``variance_type``.
         prediction_type: override of the config's ``prediction_type``
             (``"epsilon"``, ``"v_prediction"`` or ``"sample"``).
-        clip_min: floor of the padded ᾱ (1e-6 for images, spec §1.1).
+        clip_min: floor of the padded ᾱ (1e-6 for images, ``docs/algorithms.md`` §1.1).
         name: a label used in messages and by the app.
 
     Attributes:

@@ -1,7 +1,7 @@
 """Exact Gaussian-mixture priors: closed-form denoiser, noised density and posterior.
 
 A mixture p(x_0) = Σ_c w_c N(μ_c, Σ_c) stays a mixture under the forward process:
-p_t = Σ_c w_c N(√a_t μ_c, a_t Σ_c + (1 − a_t) I)  (spec §6.3), so the Tweedie denoiser
+p_t = Σ_c w_c N(√a_t μ_c, a_t Σ_c + (1 − a_t) I)  (Appendix D.3; ``docs/algorithms.md`` §7), so the Tweedie denoiser
 E[x_0 | x_t] and, for a linear Gaussian likelihood, the posterior are available exactly.
 This is what every sampler is tested against.
 
@@ -25,7 +25,7 @@ __all__ = ["GaussianMixturePrior", "gaussian_prior", "gmm25", "default_toy_alpha
 
 
 def default_toy_alphas_cumprod(num_train_timesteps: int = 1000) -> Tensor:
-    """Padded ᾱ of the toys: α_j = linspace(0.9999, 0.98, T), clipped at 1e-10 (spec §1.1)."""
+    """Padded ᾱ of the toys: α_j = linspace(0.9999, 0.98, T), clipped at 1e-10 (``docs/algorithms.md`` §1.1)."""
     alphas = 1.0 - linear_betas(num_train_timesteps, 1e-4, 0.02)
     return padded_alphas_cumprod(torch.cumprod(alphas, 0), clip_min=1e-10)
 
@@ -40,7 +40,7 @@ class GaussianMixturePrior:
             full covariances.
         alphas_cumprod: padded ``(T + 1,)`` schedule; defaults to the toys' linear schedule.
         dtype: dtype of the stored parameters (float64 by default: exact posteriors in float32
-            are wrong at d = 200, spec §6.4b).
+            are wrong at d = 200; ``docs/algorithms.md`` §10).
 
     Example:
         >>> prior = GaussianMixturePrior(torch.ones(2), torch.tensor([[-2.0], [2.0]]))
@@ -299,7 +299,7 @@ class GaussianMixturePrior:
 
     # ------------------------------------------------------------------ exact posterior
     def posterior(self, A: Tensor, y: Tensor, sigma_y: float) -> GaussianMixturePrior:
-        """The exact posterior for y = A x + σ_y ε: a Gaussian mixture (spec §6.3).
+        """The exact posterior for y = A x + σ_y ε: a Gaussian mixture (Appendix D.3; ``docs/algorithms.md`` §7).
 
         Per component (Woodbury form, no Σ_c⁻¹ needed): S = A Σ_c Aᵀ + σ² I,
         μ'_c = μ_c + Σ_c Aᵀ S⁻¹ (y − A μ_c), Σ'_c = Σ_c − Σ_c Aᵀ S⁻¹ A Σ_c,
@@ -380,7 +380,7 @@ def gaussian_prior(
 def gmm25(
     dim: int, generator: torch.Generator | None = None, *, spacing: float = 8.0
 ) -> GaussianMixturePrior:
-    """The 25-component benchmark mixture of spec §6.1 (Cardoso et al. 2023).
+    """The 25-component benchmark mixture of the paper's Gaussian-mixture experiment (Cardoso et al. 2023; ``docs/algorithms.md`` §7).
 
     Means (8i, 8j, 8i, 8j, ...) for (i, j) ∈ {−2..2}², unit covariances, weights U[0, 1]
     normalised. ``dim`` must be even.

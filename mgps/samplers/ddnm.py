@@ -1,6 +1,6 @@
 """DDNM+: Denoising Diffusion Null-space Model with noise handling (Wang et al., ICLR 2023).
 
-In the SVD basis A = U diag(s) Vᵀ, with a = √a_{t'} and σ_t = √(1 − a_{t'}) (spec §4.3):
+In the SVD basis A = U diag(s) Vᵀ, with a = √a_{t'} and σ_t = √(1 − a_{t'}) (``docs/algorithms.md`` §4):
 
     x̂_{0|y} = x̂_0 − V Λ Vᵀ A⁺(A x̂_0 − y),                                   (Eq. 17)
     λ_i = 1 if σ_t ≥ a σ_y / s_i, else s_i σ_t √(1 − η²) / (a σ_y),            (Eq. 19)

@@ -1,6 +1,6 @@
 """DiffPIR: Denoising Diffusion Models for Plug-and-Play Image Restoration (Zhu et al., CVPRW 2023).
 
-Half-quadratic splitting with the denoiser as the prior step (spec §4.4):
+Half-quadratic splitting with the denoiser as the prior step (``docs/algorithms.md`` §4):
 
     x̂_0 = D_t(x_t),  ρ_t = λ σ_y² a_t / (1 − a_t),
     x̂ = argmin ‖y − A x‖² + ρ_t ‖x − x̂_0‖²  (closed form through the SVD),     (Eq. 13)
@@ -9,7 +9,7 @@ Half-quadratic splitting with the denoiser as the prior step (spec §4.4):
 
 ``regularization`` is λ; ``zeta`` mixes fresh noise (1 for inpainting, 0.1 for SR and blur in
 the paper's runs). The last step returns the data-consistent x̂ (the reference code stops one
-step earlier, at x_{τ_1}, spec §9).
+step earlier, at x_{τ_1}; ``docs/algorithms.md`` §10).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ A DDPM step followed by a gradient step on the likelihood of the denoised estima
     x_{t'} = x'_{t'} − ζ_t ∇_{x_t} ‖y − A(x̂_0)‖²,   ζ_t = ζ / ‖y − A(x̂_0)‖.
 
 The residual norm is per sample (one exploding sample must not poison the batch) and the
-squared residual is not divided by σ_y (spec §4.1). ``step_size`` is ζ.
+squared residual is not divided by σ_y (``docs/algorithms.md`` §4). ``step_size`` is ζ.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def dps(
     Args:
         prior, problem: see :func:`mgps.samplers.mgps.mgps`.
         num_steps: diffusion steps.
-        step_size: ζ, the guidance scale (per-task values in ``mgps-spec.md`` §4.1).
+        step_size: ζ, the guidance scale (per-task values in ``mgps/presets.py``, ``docs/algorithms.md`` §4).
         num_samples, generator, x_init: batch size, randomness, initial noise.
     """
     if not step_size >= 0:

@@ -17,7 +17,7 @@ Gaussian prior transition; η = 1 is DPS-like. In the first iterations (upper ti
 
 Notation map: ``midpoint`` = η, ``t_mid`` = ℓ_k, ``x_mid`` = X_ℓ, ``mean_prior``/``std_prior``
 = the DDPM transition p_{ℓ|k+1}, ``x0_hat`` = the previous denoised midpoint x̂_0.
-See ``mgps-spec.md`` §2.
+See ``docs/algorithms.md`` §2.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def gradient_steps_at(
     periodic: int,
     period: int,
 ) -> int:
-    """M(i), the number of Adam steps at loop index i (num_steps → 2), spec §2.11.
+    """M(i), the number of Adam steps at loop index i (num_steps → 2); ``docs/algorithms.md`` §2.8.
 
     The first ``initial_iterations`` (noisiest) iterations use ``initial``; every
     ``period``-th index uses ``periodic``; the rest use ``base``.
@@ -82,7 +82,7 @@ def _fit_gaussian(
 
 
 def _kl_to_isotropic(mu: Tensor, log_std: Tensor, mean: Tensor, std: float) -> Tensor:
-    """KL(N(μ, diag e^{2v}) ‖ N(m, s² I)) per sample, constants dropped (spec §2.4)."""
+    """KL(N(μ, diag e^{2v}) ‖ N(m, s² I)) per sample, constants dropped (``docs/algorithms.md`` §2.3)."""
     return 0.5 * (((2 * log_std).exp() + (mu - mean) ** 2) / std**2 - 2 * log_std).flatten(1).sum(1)
 
 
@@ -163,7 +163,7 @@ def mgps(
         prior: a :class:`~mgps.types.Prior` (a latent prior puts the likelihood through its decoder).
         problem: the inverse problem (operator, y, sigma_y).
         num_steps: diffusion steps K.
-        midpoint: η ∈ [0, 1]; the midpoint time is ℓ_k = max(1, ⌊η t_k⌋) (spec §2.2).
+        midpoint: η ∈ [0, 1]; the midpoint time is ℓ_k = max(1, ⌊η t_k⌋) (``docs/algorithms.md`` §2.2).
         midpoint_late: η used once t_k ≤ T/2 (the paper's latent variant uses 1); None: ``midpoint``.
         lr: Adam learning rate (0.03 for images, 0.1 for the Gaussian mixture).
         num_gradient_steps, num_gradient_steps_initial, initial_iterations,
@@ -265,7 +265,7 @@ def _warm_stage(
     lr: float,
     generator: torch.Generator | None,
 ) -> Tensor:
-    """Algorithm 3: fit λ ≈ π_{1|ℓ}(x_1 | X_ℓ) ∝ g(x_1) p_1(x_1) q(X_ℓ | x_1) and draw x̂_1 (spec §2.9).
+    """Algorithm 3: fit λ ≈ π_{1|ℓ}(x_1 | X_ℓ) ∝ g(x_1) p_1(x_1) q(X_ℓ | x_1) and draw x̂_1 (``docs/algorithms.md`` §2.6).
 
     Loss per sample, with r = a_ℓ / a_1 and z = μ + e^v ε (eq. C.3):
     −log g(z) − Σ v + Σ[(X_ℓ − √r μ)² + r e^{2v}] / (2(1 − r)) − ⟨z, sg(∇log p_1(z))⟩.

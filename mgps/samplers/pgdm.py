@@ -1,6 +1,6 @@
 """ΠGDM: Pseudoinverse-Guided Diffusion Models (Song et al., ICLR 2023), as run in the MGPS paper.
 
-A DDPM step plus the gradient of a Gaussian approximation of p(y | x_t) (spec §4.2):
+A DDPM step plus the gradient of a Gaussian approximation of p(y | x_t) (Appendix D.2; ``docs/algorithms.md`` §4):
 
     x_{t'} = x'_{t'} + w_t ∇_{x_t} P(D_t(x_t)),
 

@@ -2,7 +2,7 @@
 
 DPS in the latent space of a latent diffusion model, plus a "gluing" term that asks the
 denoised latent to be a fixed point of encode ∘ (data-consistent projection) ∘ decode
-(spec §4.6):
+(``docs/algorithms.md`` §4):
 
     ẑ_0 = D_t(z_t),  x̂ = Dec(ẑ_0),
     e_1 = ‖y − A x̂‖,   e_2 = ‖ẑ_0 − Enc(A⁺y + x̂ − A⁺A x̂)‖   (both unsquared),

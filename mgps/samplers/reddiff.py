@@ -2,7 +2,7 @@
 (Mardani et al., ICLR 2024).
 
 A point estimate μ is optimised by Adam, one step per diffusion time from high to low noise
-(spec §4.5):
+(``docs/algorithms.md`` §4):
 
     x_t = √a_t μ + √(1 − a_t) ξ,  ε̂ = sg(ε_θ(x_t, t)),
     L(μ) = w_t · mean((ε̂ − ξ) ⊙ μ) + mean((y − A(μ))²) / 2,   w_t = λ √(1 − a_t) / √a_t.

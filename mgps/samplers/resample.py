@@ -1,5 +1,5 @@
 """ReSample: latent diffusion posterior sampling with hard data consistency
-(Song et al., ICLR 2024), as run in the MGPS paper (spec §4.7).
+(Song et al., ICLR 2024), as run in the MGPS paper (Appendix D.2; ``docs/algorithms.md`` §4).
 
 Every step: an unconditional DDIM step (η = 1) plus a DPS-like correction
 z_{t'} −= step_size · a_t · ∇_{z_t} ‖y − A(Dec(D_t(z_t)))‖.
@@ -7,7 +7,7 @@ z_{t'} −= step_size · a_t · ∇_{z_t} ‖y − A(Dec(D_t(z_t)))‖.
 Every ``interval``-th step in the last two thirds of the chain, hard data consistency:
 
 1. "time travel": a few unconditional DDIM steps ahead, then ẑ_0 = D(·) (our D is Tweedie;
-   the reference code's pseudo-x̂_0 is not, spec §9);
+   the reference code's pseudo-x̂_0 is not; ``docs/algorithms.md`` §10);
 2. ẑ_0(y) = argmin ‖y − A(x)‖² started at Dec(ẑ_0) and re-encoded (pixel space, middle third),
    or argmin ‖y − A(Dec(z))‖² started at ẑ_0 (latent space, last third), AdamW, stopped once
    the mean squared residual is below ε² (ε = σ_y) or after ``max_iterations``;

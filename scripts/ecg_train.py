@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Train the ECG diffusion prior (``mgps.ecg``) on the synthetic 12-lead windows.
 
-Model: :class:`mgps.ecg.model.UNet1d`, DDPM with linear β 1e-4 → 0.02, T = 1000 (mgps-spec.md
-§7), v-prediction by default (``--prediction epsilon`` for the paper's ε-prediction, which
+Model: :class:`mgps.ecg.model.UNet1d`, DDPM with linear β 1e-4 → 0.02, T = 1000 (docs/algorithms.md
+§9), v-prediction by default (``--prediction epsilon`` for the paper's ε-prediction, which
 diverged here: see :mod:`mgps.ecg.prior`). Data: the train records of ``assets/ecg/ecg_windows.npz``
 (``scripts/ecg_make_data.py``); every batch takes random 2.56-s crops (256 samples) anywhere in
 the continuous train records (the stored windows of a record are contiguous), so the model
@@ -69,6 +69,7 @@ from mgps.ecg.data import DATA_PATH, load_ecg_data, record_segments  # noqa: E40
 from mgps.ecg.model import UNet1d, UNet1dConfig, count_parameters  # noqa: E402
 from mgps.ecg.prior import ECG_PRIOR_DIR, EcgPrior, diffusion_alphas_cumprod  # noqa: E402
 from mgps.ecg.quality import plot_windows_png, quality_report, unconditional_samples  # noqa: E402
+from mgps.utils.cards import card_header  # noqa: E402
 from mgps.utils.files import atomic_torch_save, swap_dirs  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -236,7 +237,7 @@ def model_card(info: dict, quality: dict, loss_rows: list[dict]) -> str:
         '# ECG diffusion prior (`PRIORS["ecg"]`) — model card',
         "",
         "A small unconditional DDPM on 9-lead ECG windows (I, II, III, V1–V6; 2.56 s at 100 Hz, shape 9×256),",
-        "the offline stand-in for the paper's SSSD-SA prior on PTB-XL (mgps-spec.md §7). Load it with",
+        "the offline stand-in for the paper's SSSD-SA prior on PTB-XL (Appendix D.5; `docs/algorithms.md` §9). Load it with",
         '`mgps.load_prior("ecg")` (after `import mgps.ecg`) or `mgps.ecg.load_ecg_prior()`.',
         "",
         "## Data",
@@ -293,7 +294,8 @@ def model_card(info: dict, quality: dict, loss_rows: list[dict]) -> str:
         "generated with neurokit2 (MIT). Intended for demos and tests of the samplers, not for clinical use.",
         "",
     ]
-    return "\n".join(lines)
+    header = card_header("ecg", pipeline_tag="time-series-forecasting", tags=("ecg", "ddpm", "mgps"))
+    return header + "\n".join(lines)
 
 
 def export(

@@ -27,6 +27,7 @@ from torch import nn
 
 from mgps.paper.classifier import CLASSIFIERS_DIR, JUNK, Classifier, load_classifier
 from mgps.utils.assets import ASSETS_DIR
+from mgps.utils.cards import card_header
 
 
 def to_tensor(images: np.ndarray) -> torch.Tensor:
@@ -130,6 +131,7 @@ def train_or_load(data: str, epochs: int) -> tuple[Classifier, dict]:
     folder.mkdir(parents=True, exist_ok=True)
     save_file(model.state_dict(), folder / "model.safetensors")
     (folder / "classifier.json").write_text(json.dumps(info, indent=1))
+    write_classifier_card(folder, info)
     return model, info
 
 
@@ -262,6 +264,44 @@ def schedule_text(training: dict) -> str:
     return "; ".join(words) or "n/a"
 
 
+def prior_card_header(data: str) -> str:
+    """The Hugging Face metadata of a DDPM prior's card (a diffusers folder)."""
+    return card_header(
+        data,
+        pipeline_tag="unconditional-image-generation",
+        library_name="diffusers",
+        tags=("ddpm", "diffusion", "mgps"),
+    )
+
+
+def write_classifier_card(folder: Path, info: dict) -> None:
+    """``README.md`` of a classifier folder: what it is, how it was trained, how well it does."""
+    data = info["data"]
+    uses = (
+        " and by `scripts/digits_mgps_sweep.py` (does a restoration show the right digit)"
+        if data == "digits"
+        else ""
+    )
+    (folder / "README.md").write_text(
+        card_header(data, pipeline_tag="image-classification", tags=("mgps", "evaluation"))
+        + f"""# `{data}` classifier: scores the embedded priors and restorations
+
+A small CNN ({info["architecture"]}; `mgps/paper/classifier.py`) trained by
+`scripts/prior_quality.py` for {info["epochs"]} epochs on the training split of
+`assets/data/{data}.npz` (see `assets/data/README.md` for source and licence), with an 11th
+"junk" class for {info["junk_class"]}, so that its confidence means "a clean image of some class".
+Weights: `model.safetensors`; numbers: `classifier.json`.
+
+| test accuracy (10 classes) | held-out noise called junk | corrupted test images called junk |
+|---|---|---|
+| {info["test_accuracy"]:.3f} | {info["held_out_noise_recognised_as_junk"]:.3f} | {info["held_out_corrupted_test_images_recognised_as_junk"]:.3f} |
+
+Used for the model cards of the priors (confidence and Fréchet distance in its 64-d feature
+space){uses}.
+"""
+    )
+
+
 def write_card(folder: Path, args, quality: dict, training: dict) -> None:
     rows = quality["rows"]
     table = "\n".join(
@@ -276,7 +316,7 @@ def write_card(folder: Path, args, quality: dict, training: dict) -> None:
         if "digits-exact mixture samples" in rows
         else ""
     )
-    card = f"""# `{args.prior}`: a small DDPM trained by this project
+    card = prior_card_header(args.data) + f"""# `{args.prior}`: a small DDPM trained by this project
 
 * **Data**: `assets/data/{args.data}.npz`, training split only (see `assets/data/README.md` for source and licence); images 28×28, one channel, scaled to [-1, 1].
 * **Model**: diffusers `UNet2DModel` (`unet/config.json`), ε-prediction, DDPM linear β 1e-4 → 0.02, T = 1000 (`scheduler/`). Details of the run (architecture, parameters, steps, batch, learning rate, seconds, device) are in `training.json`; the loss curve in `training_log.csv`.

@@ -1,20 +1,13 @@
-"""Per-task sampler settings for the image experiments (mgps-spec.md §2.10, §2.11, §4).
+"""Per-task sampler settings for the image experiments (``docs/algorithms.md`` §2.8, §4).
 
 A sampler's keyword defaults are its generic settings; some methods were tuned per task by
 their authors or by the MGPS authors (DPS's step size, DiffPIR's noise share, PSLD's
 measurement weight, ReSample's γ). ``task_defaults(sampler, operator)`` returns those
 overrides; the restore pipeline and the app apply them unless the user sets the parameter.
 
-MGPS's entries are ours, measured on the digits prior with 50 steps
-(``benchmarks/digits_mgps_sweep.py``, results in ``results/digits_mgps_sweep/``): with the
-paper's lr = 0.03 the few Adam steps of a short run under-fit the observation (‖y − A(x̂)‖
-2.7× its noise level) and MGPS trails DPS-1000; lr = 0.1 fits it. For super-resolution and
-blur, η = 1 in the second half of the diffusion (the paper's remedy for over-smoothing, used
-for its latent prior and its ImageNet deblurring, spec §2.10) closes the rest of the gap. On
-fresh digits (``results/digits_mgps_sweep/confirmation/``, 18,000-step weights) one 50-step
-sample with these settings beats DPS-1000 on SR ×4 and the half mask, ties it on box, and
-trails it on Gaussian blur (100 steps: −1.3 dB); on box, the mean of the 2–3 samples MGPS
-draws in DPS-1000's time beats it by 1.1–1.3 dB (``results/digits_mgps_sweep/budget/``).
+MGPS's entries are this project's, chosen on the digits prior with 50 steps by
+``scripts/digits_mgps_sweep.py`` and checked on fresh digits; ``results/README.md`` has the
+runs and what they show.
 """
 
 from __future__ import annotations

@@ -86,7 +86,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--data", default=str(DATA_PATH))
     p.add_argument("--out", default=str(ECG_PRIOR_DIR), help="export folder")
     p.add_argument(
-        "--workdir", default=str(REPO / "runs" / "ecg"), help="checkpoints and loss log (default runs/ecg)"
+        "--workdir",
+        default=str(REPO / "runs" / "ecg"),
+        help="checkpoints and loss log (default runs/ecg)",
     )
     p.add_argument("--steps", type=int, default=12000)
     p.add_argument("--batch-size", type=int, default=64)
@@ -294,7 +296,9 @@ def model_card(info: dict, quality: dict, loss_rows: list[dict]) -> str:
         "generated with neurokit2 (MIT). Intended for demos and tests of the samplers, not for clinical use.",
         "",
     ]
-    header = card_header("ecg", pipeline_tag="time-series-forecasting", tags=("ecg", "ddpm", "mgps"))
+    header = card_header(
+        "ecg", pipeline_tag="time-series-forecasting", tags=("ecg", "ddpm", "mgps")
+    )
     return header + "\n".join(lines)
 
 

@@ -69,11 +69,17 @@ def test_operator_capability_tags_come_from_the_class():
     from mgps.operators.hdr import HighDynamicRange
     from mgps.registry import operator_capabilities
 
-    for name, cls in (("sr4", BlockAverage), ("gaussian_blur", ReflectBlur), ("hdr", HighDynamicRange)):
+    for name, cls in (
+        ("sr4", BlockAverage),
+        ("gaussian_blur", ReflectBlur),
+        ("hdr", HighDynamicRange),
+    ):
         entry = mgps.OPERATORS[name]
         assert ("linear" in entry.tags) == cls.linear
         assert ("svd" in entry.tags) == getattr(cls, "has_svd", False)
-    r = Registry("operator", derived_tags=operator_capabilities, derived_tag_names={"linear", "svd"})
+    r = Registry(
+        "operator", derived_tags=operator_capabilities, derived_tag_names={"linear", "svd"}
+    )
 
     def unannotated(shape):
         return BlockAverage(shape, 4)

@@ -106,15 +106,22 @@ def markdown(results: dict) -> str:
         "right digit = share of restored images whose most likely digit class under the project's classifier "
         "is the true label, its Δ in percentage points, paired, with a 95 % t half-width; junk = share the "
         "classifier calls junk (noise, or a digit under visible pixel noise), not a clean digit"
-        + (f"; the classifier labels {100 * results['clean_right_label_rate']:.0f} % of the clean digits right."
-           if "clean_right_label_rate" in results else "."),
+        + (
+            f"; the classifier labels {100 * results['clean_right_label_rate']:.0f} % of the clean digits right."
+            if "clean_right_label_rate" in results
+            else "."
+        ),
         "",
     ]
     for op_name, runs in results["runs"].items():
         reference = next(iter(runs))
-        lines += [f"### {op_name} (reference: {reference})", "",
-                  "| configuration | settings | PSNR | Δ vs reference | right digit | Δ right digit | junk "
-                  "| residual | s / image |", "|---|---|---|---|---|---|---|---|---|"]
+        lines += [
+            f"### {op_name} (reference: {reference})",
+            "",
+            "| configuration | settings | PSNR | Δ vs reference | right digit | Δ right digit | junk "
+            "| residual | s / image |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
         for name, run in runs.items():
             if "failed" in run:
                 lines.append(f"| {name} | {run['params']} | failed: {run['failed']} | | | | | | |")
@@ -123,10 +130,17 @@ def markdown(results: dict) -> str:
             settings = "exact posterior" if run["sampler"] == "exact" and not settings else settings
             if run.get("samples_per_image", 1) > 1:
                 settings += f"; mean of {run['samples_per_image']} samples"
-            diff = f"{run['diff_to_reference']:+.2f} ± {run['diff_ci95']:.2f}" if "diff_to_reference" in run else "–"
+            diff = (
+                f"{run['diff_to_reference']:+.2f} ± {run['diff_ci95']:.2f}"
+                if "diff_to_reference" in run
+                else "–"
+            )
             right = f"{100 * run['right_label_rate']:.0f} %" if "right_label_rate" in run else "–"
-            right_diff = (f"{100 * run['right_label_diff']:+.0f} ± {100 * run['right_label_diff_ci95']:.0f}"
-                          if "right_label_diff" in run else "–")
+            right_diff = (
+                f"{100 * run['right_label_diff']:+.0f} ± {100 * run['right_label_diff_ci95']:.0f}"
+                if "right_label_diff" in run
+                else "–"
+            )
             junk = f"{100 * run['junk_rate']:.0f} %" if "junk_rate" in run else "–"
             lines.append(
                 f"| {name} | {run['sampler']}: {settings} | {run['psnr_mean']:.2f} ± {run['psnr_ci95']:.2f} | {diff} "
@@ -143,22 +157,41 @@ def write(results: dict, out: Path) -> None:
 
 
 def main(argv=None) -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--prior", default="digits")
     p.add_argument("--operators", nargs="+", default=["box", "sr4"])
     p.add_argument("--n", type=int, default=50, help="how many held-out test digits")
-    p.add_argument("--first", type=int, default=0,
-                   help="index of the first test digit (a fresh range confirms settings chosen on another)")
+    p.add_argument(
+        "--first",
+        type=int,
+        default=0,
+        help="index of the first test digit (a fresh range confirms settings chosen on another)",
+    )
     p.add_argument("--sigma-y", type=float, default=0.05)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--config", nargs="+", default=DEFAULT_CONFIGS)
-    p.add_argument("--reference", default=None, help="config name for paired differences (default: first)")
-    p.add_argument("--previous", type=Path, default=None,
-                   help="a sweep.json of an earlier run (same --first, --n, --seed) whose runs are reused by name")
+    p.add_argument(
+        "--reference", default=None, help="config name for paired differences (default: first)"
+    )
+    p.add_argument(
+        "--previous",
+        type=Path,
+        default=None,
+        help="a sweep.json of an earlier run (same --first, --n, --seed) whose runs are reused by name",
+    )
     p.add_argument("--out", type=Path, default=None)
-    p.add_argument("--note", default=None, help="a paragraph put above the tables (what was run and why)")
-    p.add_argument("--merge", type=Path, nargs="+", default=None,
-                   help="only merge these sweep.json files (one operator each) into --out, with sweep.md")
+    p.add_argument(
+        "--note", default=None, help="a paragraph put above the tables (what was run and why)"
+    )
+    p.add_argument(
+        "--merge",
+        type=Path,
+        nargs="+",
+        default=None,
+        help="only merge these sweep.json files (one operator each) into --out, with sweep.md",
+    )
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     if args.merge:
@@ -177,14 +210,24 @@ def main(argv=None) -> None:
     classifier, _ = load_classifier("digits")
     configs = [parse_config(c) for c in args.config]
     reference = args.reference or configs[0][0]
-    results: dict = {"prior": args.prior, "prior_steps": training_steps(args.prior), "note": args.note,
-                     "first": args.first, "n": args.n, "sigma_y": args.sigma_y, "seed": args.seed,
-                     "clean_right_label_rate": float(right_label(classifier, truth, labels).mean()), "runs": {}}
+    results: dict = {
+        "prior": args.prior,
+        "prior_steps": training_steps(args.prior),
+        "note": args.note,
+        "first": args.first,
+        "n": args.n,
+        "sigma_y": args.sigma_y,
+        "seed": args.seed,
+        "clean_right_label_rate": float(right_label(classifier, truth, labels).mean()),
+        "runs": {},
+    }
     earlier = json.loads(args.previous.read_text()) if args.previous else {"runs": {}}
     if args.previous:
-        assert (earlier.get("first", 0), earlier["n"], earlier["seed"]) == (args.first, args.n, args.seed), (
-            "--previous has another --first/--n/--seed"
-        )
+        assert (earlier.get("first", 0), earlier["n"], earlier["seed"]) == (
+            args.first,
+            args.n,
+            args.seed,
+        ), "--previous has another --first/--n/--seed"
     for op_name in args.operators:
         operator = OPERATORS[op_name].obj(tuple(truth.shape[1:]))
         problem = measure(truth, operator, args.sigma_y, torch.Generator().manual_seed(args.seed))
@@ -195,21 +238,32 @@ def main(argv=None) -> None:
             full = {**task_defaults(sampler, op_name), **params}
             k = int(full.pop("samples", 1))  # samples per image; PSNR is then that of their mean
             noise = [x_init] + [
-                torch.randn(truth.shape, generator=torch.Generator().manual_seed(args.seed + 10 + j))
+                torch.randn(
+                    truth.shape, generator=torch.Generator().manual_seed(args.seed + 10 + j)
+                )
                 for j in range(1, k)
             ]
-            tiled = InverseProblem(problem.operator, problem.y.repeat(k, *[1] * (problem.y.dim() - 1)),
-                                   problem.sigma_y)
+            tiled = InverseProblem(
+                problem.operator, problem.y.repeat(k, *[1] * (problem.y.dim() - 1)), problem.sigma_y
+            )
             start = time.perf_counter()
             try:
                 if sampler == "exact":
                     draws = exact_posterior_draws(
-                        prior, problem, truth.shape[1:], k, torch.Generator().manual_seed(args.seed + 2)
+                        prior,
+                        problem,
+                        truth.shape[1:],
+                        k,
+                        torch.Generator().manual_seed(args.seed + 2),
                     ).clamp(-1, 1)
                 else:
                     draws = sample(
-                        sampler, prior, tiled, generator=torch.Generator().manual_seed(args.seed + 2),
-                        x_init=torch.cat(noise), **full,
+                        sampler,
+                        prior,
+                        tiled,
+                        generator=torch.Generator().manual_seed(args.seed + 2),
+                        x_init=torch.cat(noise),
+                        **full,
                     ).clamp(-1, 1)
                 x = draws.reshape(k, *truth.shape).mean(0)
             except Exception as error:  # noqa: BLE001 - a failed configuration is reported, not hidden

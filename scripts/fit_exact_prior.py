@@ -24,7 +24,9 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def fit(images: np.ndarray, labels: np.ndarray, per_class: int, rank: int, seed: int) -> dict[str, np.ndarray]:
+def fit(
+    images: np.ndarray, labels: np.ndarray, per_class: int, rank: int, seed: int
+) -> dict[str, np.ndarray]:
     x = images.reshape(len(images), -1).astype(np.float64) / 127.5 - 1.0
     d = x.shape[1]
     rng = np.random.default_rng(seed)
@@ -66,7 +68,9 @@ def write_card(out: Path, card: dict, data: str) -> None:
 
     ll = card["mean_log_likelihood_per_dim"]
     (out / "README.md").write_text(
-        card_header(data, pipeline_tag="unconditional-image-generation", tags=("gaussian-mixture", "mgps"))
+        card_header(
+            data, pipeline_tag="unconditional-image-generation", tags=("gaussian-mixture", "mgps")
+        )
         + f"""# `{out.name}`: an exact prior fitted by this project
 
 A mixture of probabilistic PCA: {card["components"]} components N(μ_c, σ_c² I + U_c diag(λ_c) U_cᵀ)
@@ -85,7 +89,9 @@ so samplers can be measured against the true posterior (`python -m mgps images e
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data", default="digits", choices=["digits", "fashion"])
     parser.add_argument("--out", default=None)
     parser.add_argument("--per-class", type=int, default=2)
@@ -102,10 +108,24 @@ def main() -> None:
     from mgps.priors.gaussian_mixture import GaussianMixturePrior
 
     prior = GaussianMixturePrior.low_rank(
-        params["weights"], params["means"], params["basis"], params["extra_var"], params["iso_var"], event_shape=(1, 28, 28)
+        params["weights"],
+        params["means"],
+        params["basis"],
+        params["extra_var"],
+        params["iso_var"],
+        event_shape=(1, 28, 28),
     )
-    test = torch.as_tensor(data["test_images"].reshape(len(data["test_images"]), -1), dtype=torch.float64) / 127.5 - 1
-    train = torch.as_tensor(data["train_images"][:1000].reshape(1000, -1), dtype=torch.float64) / 127.5 - 1
+    test = (
+        torch.as_tensor(
+            data["test_images"].reshape(len(data["test_images"]), -1), dtype=torch.float64
+        )
+        / 127.5
+        - 1
+    )
+    train = (
+        torch.as_tensor(data["train_images"][:1000].reshape(1000, -1), dtype=torch.float64) / 127.5
+        - 1
+    )
     # densities of data in [-1, 1]^784 (bits per dimension on the 0..255 scale are not meaningful for a
     # continuous model of dequantised-free data; report nats per dimension)
     test_ll = float(prior.log_prob(test).mean()) / test.shape[1]

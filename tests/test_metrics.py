@@ -50,6 +50,9 @@ def test_shipped_digit_classifier_labels_digits_and_rejects_noise_and_noisy_digi
     assert right_label(model, noisy, labels).mean() > 0.9
     faint = digits + 0.03 * torch.randn(digits.shape, generator=torch.Generator().manual_seed(2))
     assert (predicted_labels(model, faint) == labels).float().mean() > 0.9
-    assert "corrupted" in card["junk_class"] and card["held_out_corrupted_test_images_recognised_as_junk"] > 0.9
+    assert (
+        "corrupted" in card["junk_class"]
+        and card["held_out_corrupted_test_images_recognised_as_junk"] > 0.9
+    )
     with pytest.raises(FileNotFoundError, match="prior_quality.py --data nothing"):
         load_classifier("nothing")

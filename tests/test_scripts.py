@@ -20,9 +20,27 @@ def _load(name: str, folder: str = "scripts"):
 
 def test_digits_sweep_tiny(tmp_path):
     sweep = _load("digits_mgps_sweep")
-    configs = ["dps3:dps:num_steps=3", "mgps3:mgps:num_steps=3,samples=2", "broken:mgps:num_steps=3,midpoint=2"]
-    sweep.main(["--operators", "box", "--first", "3", "--n", "2", "--config", *configs, "--out", str(tmp_path),
-                "--note", "A tiny check."])
+    configs = [
+        "dps3:dps:num_steps=3",
+        "mgps3:mgps:num_steps=3,samples=2",
+        "broken:mgps:num_steps=3,midpoint=2",
+    ]
+    sweep.main(
+        [
+            "--operators",
+            "box",
+            "--first",
+            "3",
+            "--n",
+            "2",
+            "--config",
+            *configs,
+            "--out",
+            str(tmp_path),
+            "--note",
+            "A tiny check.",
+        ]
+    )
     results = json.loads((tmp_path / "sweep.json").read_text())
     assert (results["first"], results["n"]) == (3, 2)
     runs = results["runs"]["box"]
@@ -42,24 +60,68 @@ def test_digits_sweep_tiny(tmp_path):
     assert "midpoint must lie in [0, 1]" in runs["broken"]["failed"]  # reported, not raised
     table = (tmp_path / "sweep.md").read_text()
     assert "held-out test digits 3–4" in table and "| broken |" in table
-    assert "| right digit | Δ right digit | junk |" in table and "labels 100 % of the clean digits right" in table
+    assert (
+        "| right digit | Δ right digit | junk |" in table
+        and "labels 100 % of the clean digits right" in table
+    )
     steps = json.loads((ROOT / "assets/priors/digits/training.json").read_text())["steps"]
-    assert table.startswith("A tiny check.\n") and f"Prior `digits` ({steps:,} training steps)" in table
+    assert (
+        table.startswith("A tiny check.\n")
+        and f"Prior `digits` ({steps:,} training steps)" in table
+    )
 
     # the exact posterior as a configuration: only for a prior that has one
-    sweep.main(["--operators", "box", "--first", "3", "--n", "2", "--config", "exact:exact",
-                "--out", str(tmp_path / "ddpm")])
+    sweep.main(
+        [
+            "--operators",
+            "box",
+            "--first",
+            "3",
+            "--n",
+            "2",
+            "--config",
+            "exact:exact",
+            "--out",
+            str(tmp_path / "ddpm"),
+        ]
+    )
     failed = json.loads((tmp_path / "ddpm" / "sweep.json").read_text())["runs"]["box"]["exact"]
     assert "has no exact posterior; use --prior digits-exact" in failed["failed"]
-    sweep.main(["--prior", "digits-exact", "--operators", "box", "--first", "3", "--n", "1",
-                "--config", "exact:exact", "--out", str(tmp_path / "exact")])
+    sweep.main(
+        [
+            "--prior",
+            "digits-exact",
+            "--operators",
+            "box",
+            "--first",
+            "3",
+            "--n",
+            "1",
+            "--config",
+            "exact:exact",
+            "--out",
+            str(tmp_path / "exact"),
+        ]
+    )
     exact = json.loads((tmp_path / "exact" / "sweep.json").read_text())["runs"]["box"]["exact"]
-    assert 0.7 < exact["residual_over_expected"] < 1.3  # an exact posterior sample fits y to the noise
+    assert (
+        0.7 < exact["residual_over_expected"] < 1.3
+    )  # an exact posterior sample fits y to the noise
 
     # --previous reuses runs by name, and refuses a sweep over other digits
     with pytest.raises(AssertionError, match="another --first"):
-        sweep.main(["--operators", "box", "--n", "2", "--config", "dps3:dps:num_steps=3",
-                    "--previous", str(tmp_path / "sweep.json")])
+        sweep.main(
+            [
+                "--operators",
+                "box",
+                "--n",
+                "2",
+                "--config",
+                "dps3:dps:num_steps=3",
+                "--previous",
+                str(tmp_path / "sweep.json"),
+            ]
+        )
 
 
 @pytest.fixture
@@ -76,28 +138,60 @@ def test_train_resume_with_a_new_schedule_then_export(tmp_path, keep_signal_hand
     train_prior = _load("train_prior", "scripts")
     rng = np.random.default_rng(0)
     data = tmp_path / "tiny.npz"
-    np.savez(data, train_images=rng.integers(0, 256, (32, 28, 28), dtype=np.uint8),
-             test_images=rng.integers(0, 256, (8, 28, 28), dtype=np.uint8))
+    np.savez(
+        data,
+        train_images=rng.integers(0, 256, (32, 28, 28), dtype=np.uint8),
+        test_images=rng.integers(0, 256, (8, 28, 28), dtype=np.uint8),
+    )
     work, out = tmp_path / "work", tmp_path / "prior"
-    common = ["--data", str(data), "--channels", "8,16", "--norm-groups", "4", "--attention-head-dim", "8",
-              "--batch-size", "4", "--eval-size", "8", "--warmup", "2", "--export-every", "2",
-              "--workdir", str(work), "--out", str(out)]
+    common = [
+        "--data",
+        str(data),
+        "--channels",
+        "8,16",
+        "--norm-groups",
+        "4",
+        "--attention-head-dim",
+        "8",
+        "--batch-size",
+        "4",
+        "--eval-size",
+        "8",
+        "--warmup",
+        "2",
+        "--export-every",
+        "2",
+        "--workdir",
+        str(work),
+        "--out",
+        str(out),
+    ]
 
     train_prior.main([*common, "--steps", "2"])
-    train_prior.main([*common, "--steps", "4"])  # resumed with the same constant LR: still one segment
+    train_prior.main(
+        [*common, "--steps", "4"]
+    )  # resumed with the same constant LR: still one segment
     first = json.loads((out / "training.json").read_text())
     assert first["steps"] == 4 and first["complete"]
     assert [h["step"] for h in first["eval_history"]] == [2, 4]
-    assert [(s["from_step"], s["lr_decay"], s["target_steps"]) for s in first["lr_schedule"]] == [(0, "none", 4)]
+    assert [(s["from_step"], s["lr_decay"], s["target_steps"]) for s in first["lr_schedule"]] == [
+        (0, "none", 4)
+    ]
 
     # resumed from the checkpoint with a cosine tail: a second schedule segment, from step 4
     train_prior.main([*common, "--steps", "6", "--lr-decay", "cosine"])
     info = json.loads((out / "training.json").read_text())
     assert info["steps"] == 6 and [h["step"] for h in info["eval_history"]] == [2, 4, 6]
     assert [(s["from_step"], s["lr_decay"], s["target_steps"]) for s in info["lr_schedule"]] == [
-        (0, "none", 4), (4, "cosine", 6)]
+        (0, "none", 4),
+        (4, "cosine", 6),
+    ]
     rows = (work / "loss.csv").read_text().splitlines()
-    assert rows[0] == "step,loss,ema_loss,seconds" and [r.split(",")[0] for r in rows[1:]] == ["2", "4", "6"]
+    assert rows[0] == "step,loss,ema_loss,seconds" and [r.split(",")[0] for r in rows[1:]] == [
+        "2",
+        "4",
+        "6",
+    ]
     unet = UNet2DModel.from_pretrained(out, subfolder="unet")
     assert tuple(unet.config.block_out_channels) == (8, 16)
 
@@ -106,8 +200,10 @@ def test_train_resume_with_a_new_schedule_then_export(tmp_path, keep_signal_hand
         train_prior.main([*common, "--steps", "8", "--channels", "8,8"])
 
     card = _load("prior_quality", "scripts").schedule_text(info)
-    assert card == ("from step 0: peak 5e-04, warm-up 2, constant; "
-                    "from step 4: peak 5e-04, warm-up 2, cosine decay towards 5e-05 at step 6")
+    assert card == (
+        "from step 0: peak 5e-04, warm-up 2, constant; "
+        "from step 4: peak 5e-04, warm-up 2, cosine decay towards 5e-05 at step 6"
+    )
 
 
 def test_prior_quality_references():

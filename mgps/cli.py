@@ -7,16 +7,9 @@ The library's commands:
   priors          list the registered priors
   restore         restore an image file with any prior, operator and sampler
 
-The reproduction commands of the paper's tables and figures (mgps/paper/cli.py, added here
-through one registration point):
-
-  gmm sample      posterior samples for a Gaussian-mixture problem file (.npz)
-  gmm table       the paper's Table 1 (SW to the exact posterior, every sampler)
-  gmm ablation    Figure 4 (MGPS's SW against the number of gradient steps)
-  gaussian-eta    Example 3.2 (exact W2 of the MGPS surrogate against the midpoint η)
-  images table    every sampler × operator pair on a folder of images
-  images exact    samplers against the exact posterior of the digits-exact prior
-  ecg table       ECG missing block / missing leads: MAE and RMSE per sampler
+The reproduction commands of the paper's tables and figures and of the project's benchmark
+tables (gmm, gaussian-eta, images, ecg) are defined in mgps/paper/cli.py and added here
+through one registration point.
 """
 
 from __future__ import annotations

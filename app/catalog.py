@@ -1,8 +1,9 @@
 """What the UI offers, read from the library's registries: image degradations, priors (with
-whether they can load here), samplers with their parameters, app defaults and limits, and
-why a sampler × degradation × prior combination cannot run (the library's own message).
+whether they can load here, and which one the tabs start with), samplers with their
+parameters, app defaults and limits, example images, and why a sampler × degradation × prior
+combination cannot run (the library's own message).
 
-No gradio import here; ``ui`` turns this into widgets.
+No gradio import here; the tabs and ``widgets`` turn this into widgets.
 """
 
 from __future__ import annotations
@@ -17,7 +18,16 @@ from mgps.registry import Entry, Param
 from mgps.samplers.common import require_operator, require_prior
 from mgps.utils.assets import ASSETS_DIR
 
+from .convert import MAX_MEGAPIXELS
+
 __all__ = [
+    "MAX_UPLOAD_MB",
+    "MAX_MEGAPIXELS",
+    "GPU_PRIOR",
+    "default_prior",
+    "prior_choice",
+    "hidden_samplers_note",
+    "Example",
     "MAX_STEPS",
     "MAX_SAMPLES",
     "MAX_COMPARE",
@@ -41,7 +51,9 @@ __all__ = [
 MAX_STEPS = 1000
 MAX_SAMPLES = 16
 MAX_COMPARE = 6  # samplers in one comparison
-DEFAULT_PRIOR = "digits"
+MAX_UPLOAD_MB = 25  # the server refuses larger files; the page checks before uploading
+DEFAULT_PRIOR = "digits"  # the tabs' prior on a CPU (embedded, offline)
+GPU_PRIOR = "celebahq-256"  # ... and where a GPU is present and this hub prior loads
 DEFAULT_OPERATOR = "mask"
 DEFAULT_SAMPLER = "mgps"
 DEFAULT_SAMPLES = 4
@@ -58,8 +70,8 @@ EXAMPLES_DIR = ASSETS_DIR / "examples"
 
 LIMITS_TEXT = (
     f"Limits: at most {MAX_STEPS} steps, {MAX_SAMPLES} samples, {MAX_COMPARE} samplers in a "
-    "comparison, and images up to 20 megapixels (they are centre-cropped and resized to the "
-    "prior's size). One job runs at a time per device; others wait in a short queue."
+    f"comparison; uploads up to {MAX_UPLOAD_MB} MB and {MAX_MEGAPIXELS} megapixels (images are "
+    "centre-cropped and resized to the prior's size)."
 )
 
 
@@ -121,6 +133,27 @@ def priors() -> list[PriorChoice]:
         out.append(PriorChoice(e.name, e.label, ok, why, e.tags))
     out.sort(key=lambda p: (0 if "embedded" in p.tags else 1, p.name != DEFAULT_PRIOR, p.name))
     return out
+
+
+def prior_choice(name: str) -> PriorChoice:
+    """The :class:`PriorChoice` of an image prior, or a ``ValueError`` naming the choices."""
+    choices = priors()
+    for p in choices:
+        if p.name == name:
+            return p
+    raise ValueError(f"unknown prior {name!r}; choose among {', '.join(p.name for p in choices)}")
+
+
+def default_prior() -> str:
+    """The prior the tabs start with: the 256×256 face model (:data:`GPU_PRIOR`) where a GPU
+    is present and that hub prior loads here (a GPU Space, whose hub priors are preloaded);
+    the embedded digits elsewhere (a CPU runs them in seconds)."""
+    from . import device
+
+    if device.DEVICE.type == "cuda" and GPU_PRIOR in mgps.PRIORS:
+        if prior_choice(GPU_PRIOR).available:
+            return GPU_PRIOR
+    return DEFAULT_PRIOR
 
 
 def _prior_shim(prior_name: str) -> Any:
@@ -191,10 +224,41 @@ def compatible_samplers(operator: str, prior: str) -> list[str]:
     return [n for n in mgps.SAMPLERS.names() if incompatibility(n, operator, prior) is None]
 
 
+def prior_incompatibility(sampler: str, prior: str) -> str | None:
+    """Why ``sampler`` cannot run with ``prior`` whatever the degradation, or None."""
+    try:
+        require_prior(sampler, _prior_shim(prior))
+    except ValueError as err:
+        return str(err)
+    return None
+
+
+def samplers_for_prior(prior: str) -> list[str]:
+    """The samplers that can run with ``prior`` (the only ones the tabs offer)."""
+    return [n for n in mgps.SAMPLERS.names() if prior_incompatibility(n, prior) is None]
+
+
+def hidden_samplers_note(prior: str) -> str:
+    """One line on the samplers not offered with ``prior`` and why ("" when all are)."""
+    hidden = [e for e in mgps.SAMPLERS if prior_incompatibility(e.name, prior) is not None]
+    if not hidden:
+        return ""
+    label = mgps.PRIORS[prior].label if prior in mgps.PRIORS else prior
+    names = ", ".join(e.label for e in hidden)
+    if "latent" in mgps.PRIORS[prior].tags:
+        why = "they work on pixel-space priors only"
+    else:
+        latent = [e.label for e in mgps.PRIORS if "latent" in e.tags]
+        why = "they need a latent diffusion prior" + (f" ({latent[0]})" if latent else "")
+    return f"Not offered with {label}: {names}; {why}."
+
+
 def sampler_choices(operator: str, prior: str) -> list[tuple[str, str]]:
-    """``(label, name)`` pairs, the ones that cannot run marked with why, short."""
+    """``(label, name)`` pairs of the samplers that can run with ``prior``; those that cannot
+    run this degradation are marked, short (the compatibility note says why)."""
     out = []
-    for e in mgps.SAMPLERS:
+    for name in samplers_for_prior(prior):
+        e = mgps.SAMPLERS[name]
         why = incompatibility(e.name, operator, prior)
         label = e.label if why is None else f"{e.label} (can't run here)"
         out.append((label, e.name))
@@ -203,6 +267,30 @@ def sampler_choices(operator: str, prior: str) -> list[tuple[str, str]]:
 
 
 # ---------------------------------------------------------------------------- examples
-def examples() -> list[Path]:
-    """The shipped example images (``assets/examples/*.png``)."""
-    return sorted(EXAMPLES_DIR.glob("*.png"))
+def _label(stem: str) -> str:
+    """``digit_3_1`` → ``digit 3``, ``fashion_2`` → ``clothes 2``."""
+    parts = stem.split("_")
+    if parts[0] == "digit" and len(parts) >= 2:
+        return f"digit {parts[1]}"
+    if parts[0] == "fashion":
+        return "clothes " + " ".join(parts[1:])
+    return stem.replace("_", " ")
+
+
+@dataclass(frozen=True)
+class Example:
+    path: Path
+    label: str
+
+
+def examples(prior: str | None = None) -> list[Example]:
+    """The shipped example images: 28×28 digits and clothes (``assets/examples/*.png``) and
+    photographs (``assets/examples/photos/*.png``, sources and licences in ``SOURCES.md``);
+    the photographs first when ``prior`` is not one of the 28×28 embedded priors."""
+    small = [Example(p, _label(p.stem)) for p in sorted(EXAMPLES_DIR.glob("*.png"))]
+    photos = [
+        Example(p, p.stem.replace("_", " ") + " (photo)")
+        for p in sorted((EXAMPLES_DIR / "photos").glob("*.png"))
+    ]
+    embedded = prior is None or "embedded" in mgps.PRIORS[prior].tags
+    return small + photos if embedded else photos + small

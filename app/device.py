@@ -1,7 +1,13 @@
-"""The one place where the app picks its device, and the optional ZeroGPU decorator.
+"""The one place where the app picks its device, how many sampling jobs run at once, and the
+optional ZeroGPU decorator.
 
 ``spaces`` (Hugging Face ZeroGPU) is imported only when installed, and before torch, as it
 asks; elsewhere :func:`gpu` returns the function unchanged.
+
+Jobs at once: on ZeroGPU each call of a decorated function gets a GPU of its own for its
+duration, so :data:`ZERO_GPU_JOBS` users sample at the same time; on one local device (a CPU,
+or a Space or machine with one GPU) sampling jobs run one at a time and the others wait in
+the queue, since they would only share the device and all finish later.
 """
 
 from __future__ import annotations
@@ -19,7 +25,16 @@ except ImportError:  # not on a Space: the decorator is a no-op
 
 import torch
 
-__all__ = ["DEVICE", "gpu", "on_space", "preload_priors"]
+__all__ = [
+    "DEVICE",
+    "HEAVY",
+    "ZERO_GPU_JOBS",
+    "gpu",
+    "on_space",
+    "on_zero_gpu",
+    "sampling_jobs",
+    "preload_priors",
+]
 
 log = logging.getLogger(__name__)
 
@@ -31,17 +46,30 @@ def _pick_device() -> torch.device:
 
 DEVICE: torch.device = _pick_device()
 
+HEAVY = "device"  # the concurrency id shared by every sampling event
+ZERO_GPU_JOBS = 4  # sampling jobs at once on ZeroGPU (each call gets its own GPU)
+
 
 def on_space() -> bool:
     """Whether the app runs on a Hugging Face Space (the runtime sets ``SYSTEM=spaces``)."""
     return os.environ.get("SYSTEM") == "spaces" or "SPACE_ID" in os.environ
 
 
+def on_zero_gpu() -> bool:
+    """Whether the app runs on ZeroGPU (``spaces`` installed and ``SPACES_ZERO_GPU`` set)."""
+    return spaces is not None and bool(os.environ.get("SPACES_ZERO_GPU"))
+
+
+def sampling_jobs() -> int:
+    """How many sampling jobs run at once: :data:`ZERO_GPU_JOBS` on ZeroGPU, else 1."""
+    return ZERO_GPU_JOBS if on_zero_gpu() else 1
+
+
 def gpu(
     duration: int | Callable[..., int] = 60,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """``spaces.GPU(duration=...)`` on ZeroGPU; the identity everywhere else."""
-    if spaces is None or not os.environ.get("SPACES_ZERO_GPU"):
+    if not on_zero_gpu():
         return lambda fn: fn
     return spaces.GPU(duration=duration)
 

@@ -122,3 +122,18 @@ def tiny_latent_prior(tiny_latent_prior_dir):
     from mgps.priors import load_prior
 
     return load_prior(tiny_latent_prior_dir)
+
+
+# ---------------------------------------------------------------- the app
+@pytest.fixture(scope="session")
+def app_main():
+    """``app.py`` (which assembles the tabs) loaded as a module named ``app_main`` (``import
+    app`` is the package); its ``demo`` is built once, ``build_demo()`` builds another."""
+    import importlib.util
+
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    path = Path(__file__).resolve().parents[1] / "app.py"
+    spec = importlib.util.spec_from_file_location("app_main", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

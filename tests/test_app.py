@@ -15,7 +15,7 @@ import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
 import mgps  # noqa: E402
-from app import catalog, gmm_tab, handlers  # noqa: E402
+from app import catalog, comparing, restoring, toy, widgets  # noqa: E402
 from app.convert import display, editor_image, editor_mask  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,7 +45,6 @@ def drain(stream):
 # ---------------------------------------------------------------------------- the package
 def test_app_package_wins_over_app_py_and_demo_is_importable():
     import app
-    import app.ui
 
     assert Path(app.__file__).name == "__init__.py"
     spec = importlib.util.spec_from_file_location("app_main", ROOT / "app.py")
@@ -61,7 +60,7 @@ def test_app_package_wins_over_app_py_and_demo_is_importable():
     for e in mgps.SAMPLERS:
         for p in e.params:
             assert f"{e.name}__{p.name}" in names
-    assert module.demo._queue.max_size == app.ui.QUEUE_SIZE
+    assert module.demo._queue.max_size == module.QUEUE_SIZE
 
 
 def test_device_is_chosen_once_and_the_zerogpu_decorator_is_a_no_op_here():
@@ -106,17 +105,17 @@ def test_editor_mask_reads_alpha_of_layers():
 
 # ---------------------------------------------------------------------------- restore
 def test_restore_streams_frames_then_the_results():
-    request = handlers.RestoreRequest(
+    request = restoring.RestoreRequest(
         image=editor_value(),
         sampler="mgps",
         num_samples=2,
         seed=3,
         sampler_params={"num_steps": 4, "num_gradient_steps_initial": 2},
     )
-    frames = drain(handlers.restore(request))
-    progress = [f for f in frames if isinstance(f, handlers.Frame)]
+    frames = drain(restoring.restore(request))
+    progress = [f for f in frames if isinstance(f, restoring.Frame)]
     final = frames[-1]
-    assert isinstance(final, handlers.Final)
+    assert isinstance(final, restoring.Final)
     assert len(progress) == 5  # the observation, then one per step
     assert progress[0].observation is not None and progress[0].step == 0
     streamed = [f for f in progress if f.x0_hat is not None]
@@ -132,7 +131,7 @@ def test_restore_streams_frames_then_the_results():
 
 
 def test_restore_other_degradation_with_operator_params():
-    request = handlers.RestoreRequest(
+    request = restoring.RestoreRequest(
         image=str(DIGIT),
         operator="gaussian_blur",
         sampler="dps",
@@ -140,8 +139,8 @@ def test_restore_other_degradation_with_operator_params():
         operator_params={"std": 2.0, "kernel_size": 31},
         sampler_params={"num_steps": 3},
     )
-    frames = drain(handlers.restore(request))
-    assert isinstance(frames[-1], handlers.Final)
+    frames = drain(restoring.restore(request))
+    assert isinstance(frames[-1], restoring.Final)
     assert frames[-1].metrics["operator"] == "gaussian_blur"
 
 
@@ -169,7 +168,7 @@ def test_restore_other_degradation_with_operator_params():
     ],
 )
 def test_restore_bad_input_raises_a_clear_value_error(change, message):
-    request = handlers.RestoreRequest(
+    request = restoring.RestoreRequest(
         **{
             "image": editor_value(),
             "sampler_params": {"num_steps": 2},
@@ -180,7 +179,7 @@ def test_restore_bad_input_raises_a_clear_value_error(change, message):
     if "prior" in change and {p.name: p for p in catalog.priors()}[change["prior"]].available:
         pytest.skip(f"{change['prior']} is available here (cached); the case needs it missing")
     with pytest.raises(ValueError, match=message):
-        drain(handlers.restore(request))
+        drain(restoring.restore(request))
 
 
 def test_odd_images_are_accepted(tmp_path):
@@ -194,43 +193,41 @@ def test_odd_images_are_accepted(tmp_path):
     for name, array in cases.items():
         path = tmp_path / f"{name}.png"
         Image.fromarray(array).save(path)
-        request = handlers.RestoreRequest(
+        request = restoring.RestoreRequest(
             image=str(path),
             operator="box",
             sampler="ddnm",
             sampler_params={"num_steps": 2},
             num_samples=1,
         )
-        frames = drain(handlers.restore(request))
-        assert isinstance(frames[-1], handlers.Final), name
+        frames = drain(restoring.restore(request))
+        assert isinstance(frames[-1], restoring.Final), name
 
 
 def test_huge_and_broken_images_are_refused_before_decoding(tmp_path):
     huge = tmp_path / "huge.png"
     Image.new("L", (5000, 5000)).save(huge)  # 25 MP > 20 MP
     with pytest.raises(ValueError, match="megapixels"):
-        drain(handlers.restore(handlers.RestoreRequest(image=str(huge), operator="box")))
+        drain(restoring.restore(restoring.RestoreRequest(image=str(huge), operator="box")))
     text = tmp_path / "notes.png"
     text.write_text("not an image")
     with pytest.raises(ValueError, match="not an image"):
-        drain(handlers.restore(handlers.RestoreRequest(image=str(text), operator="box")))
+        drain(restoring.restore(restoring.RestoreRequest(image=str(text), operator="box")))
 
 
 def test_diverging_sampler_is_reported_as_a_gradio_error(monkeypatch):
     import gradio as gr
 
-    from app import ui
-
     def diverging(setup, sampler, **kw):
         raise mgps.SamplerDivergedError("MGPS diverged at step 3/50: lower lr")
         yield  # a generator, as the library's
 
-    monkeypatch.setattr(handlers, "restore_stream", diverging)
-    request = handlers.RestoreRequest(image=editor_value(), sampler_params={"num_steps": 2})
+    monkeypatch.setattr(restoring, "restore_stream", diverging)
+    request = restoring.RestoreRequest(image=editor_value(), sampler_params={"num_steps": 2})
     with pytest.raises(gr.Error, match="diverged at step 3/50"):
-        drain(ui._guard(handlers.restore(request)))
+        drain(widgets.guard(restoring.restore(request)))
     with pytest.raises(gr.Error, match="Upload an image"):
-        drain(ui._guard(handlers.restore(handlers.RestoreRequest(image=None))))
+        drain(widgets.guard(restoring.restore(restoring.RestoreRequest(image=None))))
 
 
 # ---------------------------------------------------------------------------- compare
@@ -244,15 +241,15 @@ def test_compare_streams_all_samplers_from_one_initial_noise(monkeypatch):
         seen.append((sampler, kw["x_init"]))
         return real(setup, sampler, **kw)
 
-    monkeypatch.setattr(handlers, "restore_stream", spy)
-    request = handlers.CompareRequest(
+    monkeypatch.setattr(comparing, "restore_stream", spy)
+    request = comparing.CompareRequest(
         image=editor_value(),
         samplers=("mgps", "dps", "ddnm", "psld"),
         num_steps=3,
         num_samples=2,
         seed=5,
     )
-    frames = drain(handlers.compare(request))
+    frames = drain(comparing.compare(request))
     assert [s for s, _ in seen] == ["mgps", "dps", "ddnm"]  # PSLD (latent only) skipped
     assert all(x is seen[0][1] for _, x in seen)  # one x_init shared by all
     assert seen[0][1].shape == (2, 1, 28, 28)
@@ -265,7 +262,7 @@ def test_compare_streams_all_samplers_from_one_initial_noise(monkeypatch):
 
 
 def test_compare_on_the_exact_prior_shows_the_exact_posterior():
-    request = handlers.CompareRequest(
+    request = comparing.CompareRequest(
         image=str(DIGIT),
         operator="half",
         prior="digits-exact",
@@ -273,7 +270,7 @@ def test_compare_on_the_exact_prior_shows_the_exact_posterior():
         num_steps=3,
         num_samples=2,
     )
-    final = drain(handlers.compare(request))[-1]
+    final = drain(comparing.compare(request))[-1]
     captions = [c for _, c in final.summary]
     assert "exact posterior mean" in captions and any("exact posterior std" in c for c in captions)
     assert final.table[0][-1] is not None  # RMSE against the exact mean
@@ -281,32 +278,75 @@ def test_compare_on_the_exact_prior_shows_the_exact_posterior():
 
 def test_compare_refuses_bad_requests():
     with pytest.raises(ValueError, match="at least one"):
-        drain(handlers.compare(handlers.CompareRequest(image=str(DIGIT), samplers=())))
+        drain(comparing.compare(comparing.CompareRequest(image=str(DIGIT), samplers=())))
     with pytest.raises(ValueError, match="None of the chosen"):
         drain(
-            handlers.compare(
-                handlers.CompareRequest(
+            comparing.compare(
+                comparing.CompareRequest(
                     image=str(DIGIT), operator="jpeg", samplers=("ddnm", "diffpir")
                 )
             )
         )
     with pytest.raises(ValueError, match="at most"):
         drain(
-            handlers.compare(
-                handlers.CompareRequest(image=str(DIGIT), samplers=tuple(mgps.SAMPLERS.names()))
+            comparing.compare(
+                comparing.CompareRequest(image=str(DIGIT), samplers=tuple(mgps.SAMPLERS.names()))
             )
         )
 
 
 # ---------------------------------------------------------------------------- trade-off tab
-def test_tradeoff_view_and_eta_curve():
-    view = gmm_tab.toy_view("mgps", eta=0.5, num_steps=20)
+def _svg_only(fig) -> bool:
+    return all(t.type == "scatter" for t in fig.data)
+
+
+def test_tradeoff_view_animation_and_eta_curves():
+    view = toy.toy_view("mgps", eta=0.5, num_steps=20)
     assert np.isfinite(view.sw) and "Wasserstein" in view.summary
-    assert len(view.animation.frames) >= 5
+    assert len(view.snapshots) >= 5
     names = [t.name for t in view.scatter.data]
     assert "exact posterior" in names and "prior" in names
-    fig = gmm_tab.eta_curve_figure(0.5, [(0.5, view.sw)])
-    assert len(fig.data) == 2
-    assert 0.0 < gmm_tab.best_eta() < 1.0  # the trade-off: best η strictly inside
+    # the animation: each snapshot draws other points, on the same axes fitted to the data
+    first, last = (toy.animation_figure(view.snapshots, k) for k in (0, len(view.snapshots) - 1))
+    assert not np.array_equal(first.data[3].x, last.data[3].x)
+    assert first.layout.xaxis.range == last.layout.xaxis.range
+    x_lo, x_hi = first.layout.xaxis.range
+    prior_x = view.snapshots.prior[:, 0]
+    assert x_lo <= prior_x.min() and x_hi >= prior_x.max()
+    assert x_hi - x_lo < 1.3 * (prior_x.max() - prior_x.min())  # fitted, not a wide margin
+    assert first.layout.xaxis.constrain == "domain"  # equal scales shrink the plot, not the data
+    # Example 3.2 on its own chart: the trade-off, best η strictly inside
+    w2 = toy.w2_figure(0.5)
+    assert 0.0 < toy.best_eta() < 1.0
+    assert "reproduces" in toy.w2_words()
+    for fig in (view.scatter, first, w2, toy.sw_figure(0.5, 20, 0.5)):
+        assert _svg_only(fig)  # no WebGL traces: they would eat the editors' contexts
     with pytest.raises(ValueError):
-        gmm_tab.toy_view("mgps", eta=1.5)
+        toy.toy_view("mgps", eta=1.5)
+
+
+def test_sw_chart_averages_problems_and_its_words_follow_the_data(monkeypatch):
+    """The chart shows, at each η measured on every problem, the mean and its 95 % interval;
+    the words name the best η and say whether the ends are clearly worse (paired)."""
+    monkeypatch.setattr(toy, "_SW", {})
+    assert "fills in" in toy.sw_words(0.5, 20)
+    made = toy.sweep([0.5], 0.5, 20)
+    assert made == len(toy.SEEDS) and toy.sweep([0.5], 0.5, 20) == 0  # cached
+    # a table where η = 0.5 is best on every problem, and η = 0, 1 clearly worse
+    fake = {}
+    for j, seed in enumerate(toy.SEEDS):
+        for eta, sw in ((0.0, 6.0 + j), (0.5, 2.0 + j), (1.0, 5.0 + j + 0.1 * j)):
+            fake[toy._key(eta, 0.5, 20, seed)] = sw
+    monkeypatch.setattr(toy, "_SW", fake)
+    table = toy.sw_table(0.5, 20)
+    assert sorted(table) == [0.0, 0.5, 1.0] and len(table[0.5]) == len(toy.SEEDS)
+    fig = toy.sw_figure(0.5, 20, 0.5)
+    mean = fig.data[-1]
+    assert list(mean.x) == [0.0, 0.5, 1.0] and mean.y[1] == pytest.approx(4.0)
+    assert mean.error_y.array[1] > 0  # the interval
+    words = toy.sw_words(0.5, 20)
+    assert "η = 0.5" in words and "Clearly worse" in words and "as in the paper" in words
+    # the best at an end: the words say the paper's optimum does not show
+    for seed in toy.SEEDS:
+        fake[toy._key(1.0, 0.5, 20, seed)] = 1.0
+    assert "**not**" in toy.sw_words(0.5, 20)

@@ -1,6 +1,11 @@
 """A real browser on the app: headless Debian Chromium driven by playwright-core
-(tests/browser/app.spec.mjs) uploads a digit, draws a stroke on the mask, runs MGPS and sees
-the streamed image change and the result, then moves η on the trade-off tab.
+(tests/browser/app.spec.mjs), in a laptop's window (1366×768): Run, Stop and the status are in
+view; a text file, a text file named .png, a 26 MB file and a 24-megapixel image each get a
+message naming them before any Run; a digit is uploaded, a stroke drawn, MGPS run (the streamed
+image changes, the result and a time estimate appear), a long run stopped (the status says at
+which step); on the trade-off tab η is moved six times without a new WebGL context, the
+animation's slider and Play change the points drawn; back on Restore a new stroke is run to a
+restoration with no page error.
 
 Needs ``node``, ``/usr/bin/chromium`` (``apt-get install chromium``) and
 ``tests/browser/node_modules`` (``cd tests/browser && npm ci``); ``.ci/run`` installs them.
@@ -24,11 +29,16 @@ SPEC = BROWSER_DIR / "app.spec.mjs"
 ARTIFACTS = ROOT / "tests" / "_artifacts"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = [
-    "01-mask-drawn.png",
-    "02-streaming.png",
-    "03-final.png",
-    "04-tradeoff.png",
-    "05-tradeoff-eta.png",
+    "00-laptop-1366x768.png",
+    "01-upload-refused.png",
+    "02-mask-drawn.png",
+    "03-streaming.png",
+    "04-final.png",
+    "05-stopped.png",
+    "06-tradeoff.png",
+    "07-tradeoff-after-six-moves.png",
+    "08-animation.png",
+    "09-restore-after-tradeoff.png",
 ]
 
 
@@ -42,29 +52,45 @@ def missing_tools() -> str | None:
     return None
 
 
+def wrong_files(folder: Path) -> Path:
+    """What a user might wrongly upload: a text file, a text file named .png, a 24-megapixel
+    image (a small file) and a 26 MB file (over the 25 MB limit)."""
+    import numpy as np
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "notes.txt").write_text("these are notes, not an image\n")
+    (folder / "fake.png").write_text("this is text with a .png name\n")
+    Image.new("L", (6000, 4000), 128).save(folder / "big.png")
+    noise = np.random.default_rng(0).integers(0, 256, 26_000_000, dtype=np.uint8)
+    (folder / "huge.png").write_bytes(noise.tobytes())
+    return folder
+
+
 @pytest.mark.browser
-def test_browser_upload_draw_run_and_move_eta():
+def test_browser_upload_draw_run_and_move_eta(app_main, tmp_path):
     why = missing_tools()
     if why:
         pytest.skip(f"browser test skipped: {why}")
-    from app.gmm_tab import eta_curve_points
-    from app.ui import build_demo, preload
+    from app import toy
 
     out = ARTIFACTS / "browser"
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    demo = build_demo()
-    preload()
-    eta_curve_points()  # computed once per process; not part of what the browser waits for
-    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1")
+    demo = app_main.build_demo()
+    app_main.preload()
+    toy.eta_curve_points()  # computed once per process; not part of what the browser waits for
+    _, url, _ = demo.launch(
+        prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", **app_main.launch_kwargs()
+    )
     try:
         proc = subprocess.run(
-            ["node", str(SPEC), url, str(out)],
+            ["node", str(SPEC), url, str(out), str(wrong_files(tmp_path / "inputs"))],
             cwd=BROWSER_DIR,
             capture_output=True,
             text=True,
-            timeout=420,
+            timeout=600,
             env={**os.environ, "CHROMIUM": CHROMIUM},
         )
     finally:

@@ -19,14 +19,14 @@ EXAMPLES = sorted((ROOT / "assets" / "examples").glob("digit_*.png"))
 
 
 @pytest.fixture(scope="module")
-def served():
+def served(app_main):
     """The app launched on a free loopback port, and a client connected to it."""
     from gradio_client import Client
 
-    from app.ui import build_demo
-
-    demo = build_demo()
-    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1")
+    demo = app_main.build_demo()
+    _, url, _ = demo.launch(
+        prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", **app_main.launch_kwargs()
+    )
     client = Client(url, verbose=False)
     try:
         yield client

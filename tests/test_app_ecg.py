@@ -15,11 +15,11 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 import mgps  # noqa: E402
-from app import ecg_tab  # noqa: E402
+from app import ecg_runs  # noqa: E402
 from mgps.ecg.tasks import window_metrics  # noqa: E402
 
 needs_prior = pytest.mark.skipif(
-    ecg_tab.availability() is not None, reason=str(ecg_tab.availability())
+    ecg_runs.availability() is not None, reason=str(ecg_runs.availability())
 )
 
 FAST = {  # a few cheap steps per sampler (the tab's defaults are the paper's counts)
@@ -28,8 +28,8 @@ FAST = {  # a few cheap steps per sampler (the tab's defaults are the paper's co
 }
 
 
-def _run(task: str, sampler: str, steps: int = 4, n: int = 2) -> list[ecg_tab.EcgFrame]:
-    request = ecg_tab.EcgRequest(
+def _run(task: str, sampler: str, steps: int = 4, n: int = 2) -> list[ecg_runs.EcgFrame]:
+    request = ecg_runs.EcgRequest(
         window=5,
         task=task,
         sampler=sampler,
@@ -38,7 +38,7 @@ def _run(task: str, sampler: str, steps: int = 4, n: int = 2) -> list[ecg_tab.Ec
         seed=3,
         params=FAST[sampler],
     )
-    return list(ecg_tab.reconstruct(request))
+    return list(ecg_runs.reconstruct(request))
 
 
 @needs_prior
@@ -57,7 +57,7 @@ def test_reconstruct_streams_then_ends_with_finite_metrics(task, sampler):
     for key in ("mae", "rmse", "mae_mean", "rmse_mean", "mae12", "rmse12", "seconds"):
         assert math.isfinite(m[key]), key
     assert m["mae"] > 0 and m["num_samples"] == 2 and m["task"] == task
-    assert len(last.table) == 3 and all(len(r) == len(ecg_tab.TABLE_COLUMNS) for r in last.table)
+    assert len(last.table) == 3 and all(len(r) == len(ecg_runs.TABLE_COLUMNS) for r in last.table)
     # the final figure: 12 subplots, truth + 2 samples on each, the observation marked
     fig = last.figure
     assert isinstance(fig, go.Figure)
@@ -75,65 +75,61 @@ def test_12_lead_errors_match_the_benchmark_for_missing_leads():
     x = torch.randn(9, 32, generator=g, dtype=torch.float64)
     samples = x + 0.1 * torch.randn(3, 9, 32, generator=g, dtype=torch.float64)
     op = mgps.OPERATORS["ecg_missing_leads"].obj((9, 32))
-    ours = ecg_tab._errors(samples, x, op.missing_mask())
+    ours = ecg_runs._errors(samples, x, op.missing_mask())
     ref = window_metrics(samples, x, op.missing_mask(), "missing_leads")
     for key in ("mae", "rmse", "mae_mean", "mae12", "rmse12"):
         assert ours[key] == pytest.approx(ref[key]), key
     # missing block: the block of all 12 leads, nothing else
     block = mgps.OPERATORS["ecg_missing_block"].obj((9, 32)).missing_mask()
-    m12 = ecg_tab._missing_12(block)
+    m12 = ecg_runs._missing_12(block)
     assert m12.shape == (12, 32) and m12[:, 16:].all() and not m12[:, :16].any()
 
 
 @needs_prior
 def test_incompatible_sampler_or_bad_input_is_a_clear_value_error():
     with pytest.raises(ValueError, match="PSLD cannot run .*ECG.*latent"):
-        next(ecg_tab.reconstruct(ecg_tab.EcgRequest(sampler="psld")))
+        next(ecg_runs.reconstruct(ecg_runs.EcgRequest(sampler="psld")))
     with pytest.raises(ValueError, match="unknown sampler 'nope'.*mgps"):
-        next(ecg_tab.reconstruct(ecg_tab.EcgRequest(sampler="nope")))
+        next(ecg_runs.reconstruct(ecg_runs.EcgRequest(sampler="nope")))
     with pytest.raises(ValueError, match="unknown ECG task"):
-        next(ecg_tab.reconstruct(ecg_tab.EcgRequest(task="missing_everything")))
+        next(ecg_runs.reconstruct(ecg_runs.EcgRequest(task="missing_everything")))
     with pytest.raises(ValueError, match="number of samples must be between 1 and 10"):
-        next(ecg_tab.reconstruct(ecg_tab.EcgRequest(num_samples=11)))
+        next(ecg_runs.reconstruct(ecg_runs.EcgRequest(num_samples=11)))
     with pytest.raises(ValueError, match="test window must be between 0 and"):
-        next(ecg_tab.reconstruct(ecg_tab.EcgRequest(window=10**6)))
+        next(ecg_runs.reconstruct(ecg_runs.EcgRequest(window=10**6)))
     # the UI turns it into a gr.Error with the library's message
     import gradio as gr
 
-    from app.ui import _guard
+    from app.widgets import guard
 
     with pytest.raises(gr.Error, match="PSLD cannot run"):
-        list(_guard(ecg_tab.reconstruct(ecg_tab.EcgRequest(sampler="psld"))))
+        list(guard(ecg_runs.reconstruct(ecg_runs.EcgRequest(sampler="psld"))))
     # only pixel samplers that can run the masks are offered, with the paper's steps
-    offered = [name for _, name in ecg_tab.ecg_samplers("missing_leads")]
+    offered = [name for _, name in ecg_runs.ecg_samplers("missing_leads")]
     assert offered[0] == "mgps" and {"psld", "resample"}.isdisjoint(offered)
     assert set(offered) == {n for n in mgps.SAMPLERS.names(with_tag="pixel")}
-    assert ecg_tab.default_steps("mgps") == 50 and ecg_tab.default_steps("diffpir") == 500
+    assert ecg_runs.default_steps("mgps") == 50 and ecg_runs.default_steps("diffpir") == 500
 
 
 @needs_prior
-def test_demo_builds_with_the_ecg_tab():
-    from app.ui import build_demo
-
-    demo = build_demo()
+def test_demo_builds_with_the_ecg_tab(app_main):
+    demo = app_main.demo
     api = demo.get_api_info()["named_endpoints"]
     assert "/ecg" in api
     params = [p["parameter_name"] for p in api["/ecg"]["parameters"]]
     assert params == ["window", "task", "sampler", "num_steps", "num_samples", "seed"]
-    fig, info = ecg_tab.preview(0, "missing_block", 0)
+    fig, info = ecg_runs.preview(0, "missing_block", 0)
     assert "test window 0" in info and len(fig.data) > 12
-    assert 0 <= ecg_tab.random_window() < ecg_tab.num_test_windows()
+    assert 0 <= ecg_runs.random_window() < ecg_runs.num_test_windows()
 
 
-def test_without_a_trained_prior_the_tab_explains_instead_of_crashing(monkeypatch):
+def test_without_a_trained_prior_the_tab_explains_instead_of_crashing(monkeypatch, app_main):
     monkeypatch.setattr(mgps.PRIORS["ecg"].obj, "available", lambda: False)
-    why = ecg_tab.availability()
+    why = ecg_runs.availability()
     assert why is not None and "not trained yet" in why and "ecg_train.py" in why
     with pytest.raises(ValueError, match="not trained yet"):
-        next(ecg_tab.reconstruct(ecg_tab.EcgRequest()))
-    from app.ui import build_demo
-
-    demo = build_demo()  # constructs; the tab shows the explanation and no Run button
+        next(ecg_runs.reconstruct(ecg_runs.EcgRequest()))
+    demo = app_main.build_demo()  # constructs; the tab shows the explanation and no Run button
     assert "/ecg" not in demo.get_api_info()["named_endpoints"]
     texts = [
         getattr(b, "value", "")
@@ -147,7 +143,7 @@ def test_figure_marks_the_observed_lead_i():
     x = np.random.default_rng(0).normal(size=(9, 64)) * 0.2
     observed = np.full_like(x, np.nan)
     observed[0] = x[0]
-    fig = ecg_tab.ecg_figure(ecg_tab.ecg_base(x, observed), x[None] + 0.01, title="t")
+    fig = ecg_runs.ecg_figure(ecg_runs.ecg_base(x, observed), x[None] + 0.01, title="t")
     obs = [t for t in fig.data if t.name == "observed y"]
     assert len(obs) == 1 and obs[0].line.width > 2  # only lead I is determined by y
     assert not [s for s in fig.layout.shapes if s.type == "rect"]

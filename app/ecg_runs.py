@@ -1,9 +1,10 @@
-"""The ECG tab's handlers: reconstruct the 12 leads of a held-out synthetic ECG window from
+"""ECG runs: reconstruct the 12 leads of a held-out synthetic ECG window from
 lead I (``ecg_missing_leads``) or from its first half (``ecg_missing_block``) with a posterior
 sampler and the ``ecg`` prior (``mgps.ecg``), as in the library's benchmark
-(:mod:`mgps.ecg.benchmark`: σ_y = 0.05, the paper's ECG step counts and MGPS settings).
+(:mod:`mgps.ecg.tasks`: σ_y = 0.05, the paper's ECG step counts and MGPS settings).
 
-Plain functions that yield plotly figures and tables; no gradio import (``ui`` wires them).
+Plain functions that yield plotly figures (``ecg_figures``) and tables; no gradio import (the
+ECG tab wires them).
 """
 
 from __future__ import annotations
@@ -17,16 +18,16 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 import torch
-from plotly.subplots import make_subplots
 
 import mgps
 from mgps.ecg.data import DATA_PATH, EcgData, load_ecg_data
-from mgps.ecg.leads import LEADS_12, twelve_leads
+from mgps.ecg.leads import twelve_leads
 from mgps.ecg.tasks import PAPER_STEPS, TASKS, sampler_kwargs, window_metrics
 
-from . import catalog
+from . import catalog, status
+from .checks import int_in
 from .device import DEVICE
-from .handlers import _int_in
+from .ecg_figures import ecg_base, ecg_figure
 
 __all__ = [
     "EcgRequest",
@@ -39,6 +40,8 @@ __all__ = [
     "num_test_windows",
     "random_window",
     "window_info",
+    "ecg_base",
+    "ecg_figure",
     "TASK_CHOICES",
     "TABLE_COLUMNS",
     "DATA_NOTE",
@@ -64,24 +67,6 @@ DATA_NOTE = (
     "paper's. Windows of 2.56 s at 100 Hz; the prior models I, II, III, V1–V6 and aVR, aVL, "
     "aVF are rebuilt from I, II, III (Goldberger). Units: neurokit's “mV-like” units."
 )
-
-# 12 subplots: limb leads on the left, chest leads on the right (a common 6 × 2 layout)
-_ROWS, _COLS = 6, 2
-_POSITION = {name: (k % 6 + 1, k // 6 + 1) for k, name in enumerate(LEADS_12)}
-_COLOURS = (
-    "#1f77b4",
-    "#d62728",
-    "#2ca02c",
-    "#9467bd",
-    "#ff7f0e",
-    "#17becf",
-    "#e377c2",
-    "#8c564b",
-    "#bcbd22",
-    "#7f7f7f",
-)
-_OBSERVED = "rgba(255, 170, 0, 0.45)"
-_SHADE = "rgba(255, 170, 0, 0.12)"
 
 
 # ---------------------------------------------------------------------------- availability
@@ -207,7 +192,7 @@ def _window(window: Any) -> int:
     n = num_test_windows()
     if n == 0:
         _require_available()
-    return _int_in("the test window", window, 0, n - 1)
+    return int_in("the test window", window, 0, n - 1)
 
 
 def _problem(window: int, task: str, seed: int, dtype: torch.dtype) -> _Problem:
@@ -279,158 +264,6 @@ def _table(metrics: dict, zero_fill: dict, n: int, seconds: float) -> list[list[
     ]
 
 
-# ---------------------------------------------------------------------------- the figure
-def _f32(v: np.ndarray) -> np.ndarray:
-    """Float32 values for the browser (plotly sends them as compact binary)."""
-    return np.asarray(v, dtype=np.float32)
-
-
-def _observed_ranges(observed: np.ndarray) -> list[tuple[int, int]]:
-    """Time ranges ``[t0, t1)`` observed on every lead (the observed half of the block task);
-    none when the whole window is observed on every lead or no time is."""
-    full = np.isfinite(observed).all(axis=0)
-    if full.all() or not full.any():
-        return []
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], full.astype(int), [0]])))
-    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
-
-
-def ecg_base(x_true: np.ndarray, observed: np.ndarray, sampling_rate: int = 100) -> dict:
-    """The figure without samples, as a plotly dict (built and validated once per run): 12
-    subplots (limb leads left, chest leads right), the true signal in black, the observation
-    (y where observed, and the rebuilt leads it determines) as a thick orange band, the time
-    range observed on every lead shaded. ``meta["axes"]`` lists each lead's (xaxis, yaxis)."""
-    truth12 = twelve_leads(np.asarray(x_true, dtype=np.float64))
-    obs12 = twelve_leads(np.asarray(observed, dtype=np.float64))  # NaN where not determined
-    length = truth12.shape[-1]
-    dx = 1.0 / sampling_rate
-    fig = make_subplots(
-        rows=_ROWS, cols=_COLS, shared_xaxes=True, vertical_spacing=0.025, horizontal_spacing=0.06
-    )
-    obs_legend = True
-    for k, name in enumerate(LEADS_12):
-        row, col = _POSITION[name]
-        if np.isfinite(obs12[k]).any():
-            fig.add_trace(
-                go.Scatter(
-                    y=_f32(obs12[k]),
-                    x0=0,
-                    dx=dx,
-                    mode="lines",
-                    name="observed y",
-                    legendgroup="observed",
-                    showlegend=obs_legend,
-                    line=dict(color=_OBSERVED, width=6),
-                    hoverinfo="skip",
-                ),
-                row=row,
-                col=col,
-            )
-            obs_legend = False
-        fig.add_trace(
-            go.Scatter(
-                y=_f32(truth12[k]),
-                x0=0,
-                dx=dx,
-                mode="lines",
-                name="true signal",
-                legendgroup="truth",
-                showlegend=k == 0,
-                line=dict(color="black", width=1.4),
-                meta=name,
-            ),
-            row=row,
-            col=col,
-        )
-        lo, hi = float(np.min(truth12[k])), float(np.max(truth12[k]))
-        pad = 0.3 * (hi - lo) + 0.1
-        fig.update_yaxes(range=[lo - pad, hi + pad], row=row, col=col)
-        fig.add_annotation(
-            text=f"<b>{name}</b>",
-            xref="x domain",
-            yref="y domain",
-            x=0.005,
-            y=0.98,
-            showarrow=False,
-            xanchor="left",
-            yanchor="top",
-            font=dict(size=12),
-            row=row,
-            col=col,
-        )
-    for t0, t1 in _observed_ranges(observed):
-        fig.add_vrect(
-            x0=t0 * dx,
-            x1=(t1 - 1) * dx,
-            fillcolor=_SHADE,
-            line_width=0,
-            layer="below",
-            row="all",
-            col="all",
-        )
-    fig.update_xaxes(range=[0, (length - 1) * dx], gridcolor="#eeeeee", zeroline=False)
-    fig.update_yaxes(gridcolor="#eeeeee", zeroline=False)
-    for col in range(1, _COLS + 1):
-        fig.update_xaxes(title_text="time (s)", row=_ROWS, col=col)
-    fig.update_layout(
-        height=820,
-        margin=dict(l=40, r=10, t=70, b=40),
-        legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0.5, xanchor="center"),
-        plot_bgcolor="white",
-        hovermode="x unified",
-    )
-    base = fig.to_dict()
-    axes = {
-        t["meta"]: (t.get("xaxis", "x"), t.get("yaxis", "y")) for t in base["data"] if "meta" in t
-    }
-    base["meta"] = {"axes": [axes[name] for name in LEADS_12], "dx": dx}
-    return base
-
-
-def ecg_figure(
-    base: dict,
-    samples: np.ndarray | None = None,
-    *,
-    title: str = "",
-    sample_label: str = "sample",
-    validate: bool = True,
-) -> go.Figure:
-    """``base`` (:func:`ecg_base`) with each sample as a thin coloured line on the 12 leads.
-
-    Args:
-        base: the figure without samples.
-        samples: ``(S, 9, L)`` samples (or current x̂0), or None.
-        title: the figure's title.
-        sample_label: legend name of the samples (``"sample"``, ``"x̂0"``).
-        validate: let plotly check the traces (the streamed frames skip it: it costs 0.1–0.3 s
-            a frame, and they are built exactly as the validated final figure).
-    """
-    data = list(base["data"])
-    if samples is not None:
-        s12 = twelve_leads(np.asarray(samples, dtype=np.float64))
-        dx = base["meta"]["dx"]
-        for k, (xaxis, yaxis) in enumerate(base["meta"]["axes"]):
-            for j in range(s12.shape[0]):
-                data.append(
-                    dict(
-                        type="scatter",
-                        y=_f32(s12[j, k]),
-                        x0=0,
-                        dx=dx,
-                        xaxis=xaxis,
-                        yaxis=yaxis,
-                        mode="lines",
-                        name=f"{sample_label} {j + 1}",
-                        legendgroup=f"s{j}",
-                        showlegend=k == 0,
-                        line=dict(color=_COLOURS[j % len(_COLOURS)], width=1),
-                        opacity=0.85,
-                    )
-                )
-    layout = {**base["layout"], "title": dict(text=title, x=0.5, xanchor="center")}
-    return go.Figure(dict(data=data, layout=layout), _validate=validate)
-
-
 def preview(window: Any = 0, task: str = DEFAULT_TASK, seed: Any = 0) -> tuple[go.Figure, str]:
     """The chosen window and its observation, before any sampling: (figure, one-line info).
 
@@ -439,7 +272,7 @@ def preview(window: Any = 0, task: str = DEFAULT_TASK, seed: Any = 0) -> tuple[g
     """
     _require_available()
     w = _window(window)
-    s = _int_in("the seed", seed, 0, 2**31 - 1)
+    s = int_in("the seed", seed, 0, 2**31 - 1)
     p = _problem(w, task, s, torch.float32)
     info = window_info(w)
     title = f"{info} · {TASK_SHORT[task]}"
@@ -454,7 +287,7 @@ class EcgRequest:
     Attributes:
         window: index among the held-out test windows (0 .. ``num_test_windows() - 1``).
         task: ``"missing_leads"`` (lead I observed) or ``"missing_block"`` (second half
-            missing), the keys of :data:`mgps.ecg.benchmark.TASKS`.
+            missing), the keys of :data:`mgps.ecg.tasks.TASKS`.
         sampler: a registered pixel-space sampler that can run the task's operator.
         num_steps: diffusion steps (None: the paper's ECG count, :func:`default_steps`).
         num_samples: posterior samples drawn at once (1 .. 10).
@@ -499,14 +332,14 @@ def _check(request: EcgRequest) -> tuple[int, str, str, dict[str, Any], int, int
         task_label = mgps.OPERATORS[op_name].label
         raise ValueError(f"{entry.label} cannot run “{task_label}” with the ECG prior: {why}")
     steps_param = entry.param("num_steps")
-    num_steps = _int_in(
+    num_steps = int_in(
         "the number of steps",
         default_steps(request.sampler) if request.num_steps is None else request.num_steps,
         int(steps_param.low or 1),
         min(int(steps_param.high or catalog.MAX_STEPS), catalog.MAX_STEPS),
     )
-    n = _int_in("the number of samples", request.num_samples, 1, MAX_SAMPLES)
-    seed = _int_in("the seed", request.seed, 0, 2**31 - 1)
+    n = int_in("the number of samples", request.num_samples, 1, MAX_SAMPLES)
+    seed = int_in("the seed", request.seed, 0, 2**31 - 1)
     allowed = set(entry.keyword_names()) - {"generator", "x_init", "num_samples"}
     unknown = sorted(set(request.params) - allowed)
     if unknown:
@@ -538,7 +371,7 @@ def reconstruct(request: EcgRequest) -> Iterator[EcgFrame]:
     info = window_info(window)
     what = f"{label}, {num_steps} steps, {n} sample{'s' if n > 1 else ''}"
     yield EcgFrame(
-        f"{what}: starting… ({info})",
+        status.starting(what, f"({info})"),
         0,
         num_steps,
         figure=ecg_figure(base, title=f"window {window} · {what}: starting"),
@@ -549,6 +382,7 @@ def reconstruct(request: EcgRequest) -> Iterator[EcgFrame]:
     stream = mgps.run(sampler, prior, p.problem, num_samples=n, generator=generator, **kwargs)
     seconds = 0.0
     last = None
+    remaining = status.Remaining(num_steps)
     while True:
         t0 = time.perf_counter()
         step = next(stream, None)
@@ -567,8 +401,9 @@ def reconstruct(request: EcgRequest) -> Iterator[EcgFrame]:
                 sample_label="x̂0",
                 validate=False,
             )
+        left = remaining.update(done, seconds)
         yield EcgFrame(
-            f"{what}: step {done}/{step.num_steps} · t = {step.t} · {seconds:.1f} s",
+            status.running(what, done, step.num_steps, seconds, left) + f" · t = {step.t}",
             done,
             step.num_steps,
             figure=figure,
@@ -598,7 +433,7 @@ def reconstruct(request: EcgRequest) -> Iterator[EcgFrame]:
         f"(zero-fill {zero_fill['mae']:.3f}) over the missing entries"
     )
     yield EcgFrame(
-        f"{what}: done in {metrics['job_seconds']:.1f} s (sampling {seconds:.1f} s) · "
+        f"{status.done(what, metrics['job_seconds'])} (sampling {status.duration(seconds)}) · "
         f"MAE over the missing entries {metrics['mae']:.3f}, 12-lead {metrics['mae12']:.3f}",
         num_steps,
         num_steps,

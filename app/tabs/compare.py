@@ -1,0 +1,204 @@
+"""The Compare tab: one input, several samplers from the same seed and the same initial noise,
+streamed together: their current x̂0, ‖y − A(x̂0)‖ per step, and a table of metrics and wall
+time whose status column follows each sampler (running, stopped at step k, error, done); on
+the exact digits prior the exact posterior mean and std beside theirs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import gradio as gr
+
+import mgps
+
+from .. import catalog, comparing, status, widgets
+from ..device import HEAVY, gpu, sampling_jobs
+
+__all__ = ["build"]
+
+
+def _duration(request: comparing.CompareRequest) -> int:
+    """Seconds to ask ZeroGPU for."""
+    return int(min(300, 20 + 0.3 * int(request.num_steps) * len(request.samplers)))
+
+
+_gpu_compare = gpu(duration=_duration)(comparing.compare)
+
+
+def _choices(prior: str) -> list[tuple[str, str]]:
+    return [(mgps.SAMPLERS[n].label, n) for n in catalog.samplers_for_prior(prior)]
+
+
+def _compat_note(operator: str, prior: str, chosen: list[str] | None) -> str:
+    lines = []
+    for s in chosen or []:
+        why = catalog.incompatibility(s, operator, prior) if s in mgps.SAMPLERS else None
+        if why:
+            lines.append(f"⚠️ {mgps.SAMPLERS[s].label} will be skipped: {why}")
+    hidden = catalog.hidden_samplers_note(prior)
+    if hidden:
+        lines.append(hidden)
+    return "\n\n".join(lines)
+
+
+def build() -> None:
+    """Lay out and wire the tab (inside the enclosing ``gr.Tab``)."""
+    prior0 = catalog.default_prior()
+    offered = [n for _, n in _choices(prior0)]
+    chosen0 = [s for s in comparing.DEFAULT_SAMPLERS if s in offered]
+    with gr.Row():
+        with gr.Column(scale=5):
+            editor = widgets.editor("compare", "Image: draw over the region to restore")
+            widgets.examples(editor, prior0, "compare")
+        with gr.Column(scale=4):
+            prior, operator = widgets.prior_and_operator(prior0)
+            samplers = gr.CheckboxGroup(
+                choices=_choices(prior0),
+                value=chosen0,
+                label=f"Samplers (at most {catalog.MAX_COMPARE}), all from the same initial noise",
+                elem_id="compare-samplers",
+            )
+            controls = widgets.run_controls("compare", "Compare")
+            compat = gr.Markdown(
+                _compat_note(catalog.DEFAULT_OPERATOR, prior0, chosen0),
+                elem_classes=["mgps-note"],
+            )
+            steps = gr.Slider(2, catalog.MAX_STEPS, value=50, step=1, label="Steps (each sampler)")
+            inputs = widgets.problem_controls("compare", editor, prior, operator, 2)
+            gr.Markdown(
+                "Other parameters: each sampler's defaults with the paper's per-task settings. "
+                "With the *Digits, exact* prior and a linear degradation the exact posterior "
+                "mean and std are shown beside the samplers' (computing them takes a few seconds).",
+                elem_classes=["mgps-note"],
+            )
+    with gr.Row():
+        observation = widgets.image("Observation y", "compare-observation", scale=1)
+        live = gr.Gallery(
+            label="x̂0 of each sampler (sample 1)",
+            columns=catalog.MAX_COMPARE // 2 + 1,
+            format="png",
+            height=260,
+            elem_id="compare-live",
+            elem_classes=["mgps-gallery"],
+            scale=3,
+            object_fit="contain",
+        )
+    plot = gr.Plot(label="‖y − A(x̂0)‖ per step", elem_id="compare-plot")
+    table = gr.Dataframe(
+        headers=comparing.TABLE_COLUMNS,
+        label="Metrics and wall time (status: running, stopped at step k, error: …, done)",
+        interactive=False,
+        wrap=True,
+        elem_id="compare-table",
+    )
+    summary = gr.Gallery(
+        label="Posterior means and per-pixel stds (and the exact ones)",
+        columns=8,
+        format="png",
+        height="auto",
+        fit_columns=False,
+        elem_id="compare-summary",
+        elem_classes=["mgps-gallery"],
+        object_fit="contain",
+    )
+    state = controls.status
+    runs = widgets.Runs()
+
+    def run_compare(
+        editor: Any,
+        operator: str,
+        prior: str,
+        samplers: list[str],
+        num_steps: int,
+        sigma_y: float,
+        num_samples: int,
+        seed: int,
+        request: gr.Request = None,  # type: ignore[assignment]
+        **params: Any,
+    ) -> Iterator[dict[Any, Any]]:
+        """Run several samplers side by side from the same initial noise."""
+        job = comparing.CompareRequest(
+            image=editor,
+            samplers=tuple(samplers or ()),
+            operator=operator,
+            prior=prior,
+            operator_params=inputs.operator_params(operator, params),
+            num_steps=num_steps,
+            sigma_y=sigma_y,
+            num_samples=num_samples,
+            seed=seed,
+        )
+        run = runs.begin(request)
+        rows: list[list[Any]] | None = None
+        frames = widgets.guard(_gpu_compare(job))
+        try:
+            for frame in frames:
+                if run.stop.is_set() and not frame.final:
+                    run.status = status.stopped(frame.status)
+                    yield {state: run.status, table: comparing.stopped_table(frame.table or rows)}
+                    return
+                widgets.toast_notes(frame.notes)
+                run.status = frame.status
+                update: dict[Any, Any] = {state: frame.status}
+                if frame.table is not None:
+                    rows = frame.table
+                    update[table] = frame.table
+                if frame.observation is not None:  # a new run: clear the previous results
+                    update.update({observation: frame.observation, live: [], plot: None})
+                    update[summary] = []
+                    yield update
+                    continue
+                if frame.live is not None:
+                    update[live] = frame.live
+                if frame.figure is not None:
+                    update[plot] = frame.figure
+                if frame.summary is not None:
+                    update[summary] = widgets.gallery(frame.summary, 8, 160)
+                yield update
+        except gr.Error as err:
+            run.status = status.failed(err.message)
+            yield {state: run.status}
+            raise
+        finally:
+            frames.close()
+            run.finished.set()
+
+    widgets.wire_run(
+        controls,
+        runs,
+        widgets.with_keywords(run_compare, list(inputs.operator_controls)),
+        inputs=[
+            editor,
+            operator,
+            prior,
+            samplers,
+            steps,
+            inputs.sigma_y,
+            inputs.num_samples,
+            inputs.seed,
+        ],
+        inputs_kwargs=dict(inputs.operator_controls),
+        outputs=[state, observation, live, plot, table, summary],
+        api_name="compare",
+        concurrency_limit=sampling_jobs(),
+        concurrency_id=HEAVY,
+        show_progress="hidden",
+    )
+    widgets.wire_problem_inputs(inputs)
+
+    def on_prior(prior_name: str, chosen: list[str]) -> Any:
+        choices = _choices(prior_name)
+        names = {n for _, n in choices}
+        return gr.update(choices=choices, value=[s for s in chosen or [] if s in names])
+
+    prior.change(on_prior, [prior, samplers], samplers, queue=False, api_visibility="private")
+    for comp in (operator, prior, samplers):
+        comp.change(
+            _compat_note,
+            [operator, prior, samplers],
+            compat,
+            queue=False,
+            api_visibility="private",
+        )

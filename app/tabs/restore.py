@@ -1,0 +1,295 @@
+"""The Restore tab: an image (uploaded, drawn on, or an example), a degradation, a prior and a
+sampler; Run streams x̂0, MGPS's midpoint sample and x_t, then the restoration, the N samples
+with their mean and per-pixel std, and the metrics. Run, Stop and the status sit at the top
+of the settings; the sampler's parameters are in a collapsed "Advanced" section.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import gradio as gr
+
+import mgps
+
+from .. import catalog, restoring, status, widgets
+from ..device import HEAVY, gpu, sampling_jobs
+
+__all__ = ["build"]
+
+
+def _duration(request: restoring.RestoreRequest) -> int:
+    """Seconds to ask ZeroGPU for."""
+    steps = int(request.sampler_params.get("num_steps") or 100)
+    return int(min(300, 20 + 0.2 * steps * max(1, int(request.num_samples)) ** 0.5))
+
+
+_gpu_restore = gpu(duration=_duration)(restoring.restore)
+
+MASK_HINT = "Draw over the region to restore with the brush."
+
+
+def _compat_note(operator: str, prior: str, sampler: str | None) -> str:
+    lines = []
+    why = catalog.incompatibility(sampler, operator, prior) if sampler else None
+    if why:
+        lines.append(f"⚠️ {why}")
+    hidden = catalog.hidden_samplers_note(prior)
+    if hidden:
+        lines.append(hidden)
+    if operator == "mask":
+        lines.append(MASK_HINT)
+    return "\n\n".join(lines)
+
+
+def build() -> None:
+    """Lay out and wire the tab (inside the enclosing ``gr.Tab``)."""
+    prior0 = catalog.default_prior()
+    with gr.Row():
+        with gr.Column(scale=5):
+            editor = widgets.editor(
+                "restore", "Image: draw over the region to restore (for the free-form mask)"
+            )
+            widgets.examples(editor, prior0, "restore")
+            with gr.Row(equal_height=True):  # what a run streams, under the image
+                x0 = widgets.image("x̂0: estimate of the clean image", "restore-x0", height=230)
+                midpoint = widgets.image(
+                    "midpoint sample x_ℓ (MGPS)", "restore-midpoint", height=230
+                )
+                x_t = widgets.image("x_t: the noisy state", "restore-xt", height=230)
+        with gr.Column(scale=4):
+            prior, operator = widgets.prior_and_operator(prior0)
+            sampler = gr.Dropdown(
+                choices=catalog.sampler_choices(catalog.DEFAULT_OPERATOR, prior0),
+                value=catalog.DEFAULT_SAMPLER,
+                label="Sampler",
+                elem_id="restore-sampler",
+            )
+            controls = widgets.run_controls("restore")
+            compat = gr.Markdown(
+                _compat_note(catalog.DEFAULT_OPERATOR, prior0, catalog.DEFAULT_SAMPLER),
+                elem_classes=["mgps-note"],
+            )
+            inputs = widgets.problem_controls(
+                "restore", editor, prior, operator, catalog.DEFAULT_SAMPLES
+            )
+            sampler_groups: dict[str, gr.Group] = {}
+            sampler_controls: dict[str, gr.components.Component] = {}
+            with gr.Accordion("Advanced: sampler settings", open=False, elem_id="restore-advanced"):
+                gr.Markdown(
+                    "They start at the paper's settings for the degradation; the steps are "
+                    "CPU-friendly (the paper uses 1000 for most baselines).",
+                    elem_classes=["mgps-note"],
+                )
+                for e in mgps.SAMPLERS:
+                    values = catalog.initial_values(e.name, catalog.DEFAULT_OPERATOR)
+                    with gr.Group(visible=e.name == catalog.DEFAULT_SAMPLER) as group:
+                        gr.Markdown(f"**{e.label}**: {e.reference}", elem_classes=["mgps-note"])
+                        for p in e.params:
+                            key = f"{e.name}__{p.name}"
+                            sampler_controls[key] = widgets.control(
+                                p, values[p.name], f"restore-{e.name}-{p.name}"
+                            )
+                    sampler_groups[e.name] = group
+    with gr.Row(equal_height=True):
+        observation = widgets.image("Observation y", "restore-observation")
+        restoration = widgets.image(
+            "Restoration (the sample most consistent with y)", "restore-result"
+        )
+    gallery = gr.Gallery(
+        label="N samples, their mean and per-pixel std",
+        columns=6,
+        format="png",
+        height="auto",
+        fit_columns=False,
+        elem_id="restore-gallery",
+        elem_classes=["mgps-gallery"],
+        object_fit="contain",
+    )
+    table = gr.Markdown(elem_id="restore-metrics")
+    with gr.Accordion("Raw metrics (JSON)", open=False):
+        metrics = gr.JSON(label="metrics")
+
+    params_of = {**inputs.operator_controls, **sampler_controls}
+    assert len(params_of) == len(inputs.operator_controls) + len(sampler_controls), "name clash"
+    state = controls.status
+    runs = widgets.Runs()
+
+    def run_restore(
+        editor: Any,
+        operator: str,
+        prior: str,
+        sampler: str,
+        sigma_y: float,
+        num_samples: int,
+        seed: int,
+        request: gr.Request = None,  # type: ignore[assignment]
+        **params: Any,
+    ) -> Iterator[dict[Any, Any]]:
+        """Restore an image and stream x̂0, the midpoint and x_t, then the results."""
+        job = restoring.RestoreRequest(
+            image=editor,
+            operator=operator,
+            prior=prior,
+            sampler=sampler,
+            operator_params=inputs.operator_params(operator, params),
+            sampler_params={
+                k.split("__", 1)[1]: v for k, v in params.items() if k.startswith(f"{sampler}__")
+            },
+            sigma_y=sigma_y,
+            num_samples=num_samples,
+            seed=seed,
+        )
+        label = mgps.SAMPLERS[sampler].label if sampler in mgps.SAMPLERS else str(sampler)
+        run = runs.begin(request)
+        last = 0.0
+        frames = widgets.guard(_gpu_restore(job))
+        try:
+            for frame in frames:
+                if run.stop.is_set() and isinstance(frame, restoring.Frame):
+                    run.status = status.stopped_at(label, frame.step, frame.num_steps)
+                    yield {state: run.status}
+                    return
+                if isinstance(frame, restoring.Final):
+                    run.status = frame.status(label)
+                    yield {
+                        state: run.status,
+                        observation: frame.observation,
+                        restoration: frame.restoration,
+                        gallery: widgets.gallery(frame.gallery, columns=6, tile=195),
+                        table: frame.table,
+                        metrics: frame.metrics,
+                    }
+                    return
+                widgets.toast_notes(frame.notes)
+                run.status = frame.status(label)
+                now = time.monotonic()
+                if frame.step == 0:  # a new run: clear the previous results
+                    last = now
+                    yield {
+                        state: run.status,
+                        observation: frame.observation,
+                        x0: frame.x0_prior,
+                        midpoint: None,
+                        x_t: None,
+                        restoration: None,
+                        gallery: None,
+                        table: "",
+                        metrics: None,
+                    }
+                    continue
+                if not frame.has_images and now - last < 0.1 and frame.step < frame.num_steps:
+                    continue  # keep the stream light; Stop still acts within a step or 0.1 s
+                last = now
+                update: dict[Any, Any] = {state: run.status}
+                for component, value in ((x0, frame.x0_hat), (midpoint, frame.midpoint)):
+                    if value is not None:
+                        update[component] = value
+                if frame.x_t is not None:
+                    update[x_t] = frame.x_t
+                yield update
+        except gr.Error as err:
+            run.status = status.failed(err.message)
+            yield {state: run.status}
+            raise
+        finally:
+            frames.close()
+            run.finished.set()
+
+    outputs = [state, observation, x0, midpoint, x_t, restoration, gallery, table, metrics]
+    run_event = widgets.wire_run(
+        controls,
+        runs,
+        widgets.with_keywords(run_restore, list(params_of)),
+        inputs=[
+            editor,
+            operator,
+            prior,
+            sampler,
+            inputs.sigma_y,
+            inputs.num_samples,
+            inputs.seed,
+        ],
+        inputs_kwargs=params_of,
+        outputs=outputs,
+        api_name="restore",
+        concurrency_limit=sampling_jobs(),
+        concurrency_id=HEAVY,
+        show_progress="hidden",
+    )
+
+    # --- widgets that follow the choices
+    widgets.wire_problem_inputs(inputs)
+    names = list(sampler_groups)
+
+    def on_sampler(s: str) -> dict[Any, Any]:
+        return {sampler_groups[n]: gr.update(visible=(n == s)) for n in names}
+
+    sampler.change(
+        on_sampler,
+        sampler,
+        [sampler_groups[n] for n in names],
+        queue=False,
+        api_visibility="private",
+    )
+
+    def on_choice(op: str, prior_name: str, s: str) -> tuple[Any, str]:
+        choices = catalog.sampler_choices(op, prior_name)
+        value = s if s in {name for _, name in choices} else catalog.DEFAULT_SAMPLER
+        return gr.update(choices=choices, value=value), _compat_note(op, prior_name, value)
+
+    for comp in (operator, prior, sampler):
+        comp.change(
+            on_choice,
+            [operator, prior, sampler],
+            [sampler, compat],
+            queue=False,
+            api_visibility="private",
+        )
+
+    # the time estimate follows the sampler, the prior, the steps and the samples
+    steps_keys = [k for k in sampler_controls if k.endswith("__num_steps")]
+
+    def on_estimate(prior_name: str, s: str, n: int, *steps: Any) -> str:
+        by_sampler = {k.split("__")[0]: v for k, v in zip(steps_keys, steps, strict=True)}
+        return restoring.estimate_note(prior_name, s, by_sampler.get(s), n)
+
+    estimate_inputs = [prior, sampler, inputs.num_samples] + [
+        sampler_controls[k] for k in steps_keys
+    ]
+    for comp in estimate_inputs:
+        comp.change(
+            on_estimate,
+            estimate_inputs,
+            controls.estimate,
+            queue=False,
+            api_visibility="private",
+        )
+    run_event.then(
+        on_estimate, estimate_inputs, controls.estimate, queue=False, api_visibility="private"
+    )
+
+    # per-task presets: a new degradation sets the sampler parameters that have a per-task
+    # setting for some degradation (to the new one's, or the default); the others are kept
+    preset_keys = [
+        k
+        for k in sampler_controls
+        if k.split("__", 1)[1] in catalog.preset_params(k.split("__")[0])
+    ]
+
+    def on_operator(op: str) -> list[Any]:
+        out = []
+        for key in preset_keys:
+            s, name = key.split("__", 1)
+            out.append(catalog.app_default(s, mgps.SAMPLERS[s].param(name), op))
+        return out
+
+    operator.change(
+        on_operator,
+        operator,
+        [sampler_controls[k] for k in preset_keys],
+        queue=False,
+        api_visibility="private",
+    )

@@ -1,0 +1,460 @@
+"""Widgets and wiring the tabs share: the image editor (uploads checked by the page before
+they are sent, and again by the server), output images, one control per registry ``Param``,
+the image / degradation / prior controls of Restore and Compare, the Run / Stop / status
+group, library errors as ``gr.Error``, and the page's CSS and script.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+from PIL import Image, UnidentifiedImageError
+
+import mgps
+
+from . import catalog, status
+from .convert import MAX_MEGAPIXELS
+
+__all__ = [
+    "CSS",
+    "upload_check",
+    "editor",
+    "examples",
+    "image",
+    "control",
+    "ProblemInputs",
+    "problem_controls",
+    "wire_problem_inputs",
+    "RunControls",
+    "run_controls",
+    "Run",
+    "Runs",
+    "wire_run",
+    "user_error",
+    "guard",
+    "with_keywords",
+    "gallery",
+    "toast_notes",
+]
+
+log = logging.getLogger(__name__)
+
+CSS = """
+.mgps-note {font-size: 0.9em; opacity: 0.85}
+.mgps-gallery .caption-label, .mgps-gallery figcaption {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+  max-width: none !important; font-size: 0.8em; line-height: 1.2
+}
+"""
+
+UPLOAD_SCRIPT = Path(__file__).with_name("upload_check.js")
+
+
+def upload_check(editor_id: str) -> str:
+    """The script that checks each file given to the editor ``editor_id`` before it is
+    uploaded (:file:`app/upload_check.js`), with the app's limits filled in."""
+    limits = json.dumps({"mb": catalog.MAX_UPLOAD_MB, "megapixels": MAX_MEGAPIXELS})
+    script = UPLOAD_SCRIPT.read_text(encoding="utf-8")
+    return script.replace("EDITOR_ID;", json.dumps(editor_id) + ";").replace(
+        "LIMITS;", limits + ";"
+    )
+
+
+# ---------------------------------------------------------------------------- the editor
+def _guard_uploads(editor: gr.ImageEditor) -> gr.ImageEditor:
+    """Make ``editor`` refuse files that are not images, or images over
+    :data:`~app.convert.MAX_MEGAPIXELS`, with a clear message and before decoding them (the
+    server's check, for API clients; the page checks at upload, naming the user's file).
+
+    (Wrapping the instance's converter rather than subclassing: gradio writes a ``.pyi`` stub
+    next to the source of every component subclass.)
+    """
+    convert = editor.convert_and_format_image
+
+    def checked(file: Any, flatten_on_white: bool = False) -> Any:
+        path = getattr(file, "path", None)
+        if path is not None:
+            name = getattr(file, "orig_name", None) or Path(path).name
+            try:
+                with Image.open(path) as img:
+                    w, h = img.size
+            except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as err:
+                raise gr.Error(
+                    f"{name!r} is not an image this app can read (PNG, JPEG, BMP, GIF, TIFF, "
+                    f"WebP): {type(err).__name__}",
+                    print_exception=False,
+                ) from None
+            if w * h > MAX_MEGAPIXELS * 1_000_000:
+                raise gr.Error(
+                    f"{name!r} is {w}×{h} = {w * h / 1e6:.0f} megapixels; the limit is "
+                    f"{MAX_MEGAPIXELS}. Downscale it first.",
+                    print_exception=False,
+                )
+        try:
+            return convert(file, flatten_on_white)
+        except gr.Error:
+            raise
+        except Exception as err:  # noqa: BLE001 - truncated files and the like
+            raise gr.Error(f"could not read the uploaded image: {err}") from None
+
+    editor.convert_and_format_image = checked  # type: ignore[method-assign]
+    return editor
+
+
+BRUSH_SIZE = 3  # image pixels: right for the 28×28 digits; the toolbar's "Brush Size" changes it
+
+
+def editor(tab: str, label: str) -> gr.ImageEditor:
+    """The image editor of ``tab`` (``#<tab>-editor``) and, under it, the line where the page
+    says whether an upload was accepted (``#<tab>-editor-note``, whose script checks each file
+    before it is uploaded)."""
+    widget = gr.ImageEditor(
+        label=label,
+        type="numpy",
+        image_mode="RGBA",
+        sources=("upload", "clipboard"),
+        layers=False,
+        transforms=(),
+        brush=gr.Brush(colors=["#ff2d55"], color_mode="fixed", default_size=BRUSH_SIZE),
+        eraser=gr.Eraser(default_size=BRUSH_SIZE),
+        canvas_size=(256, 256),
+        height=340,
+        buttons=[],
+        elem_id=f"{tab}-editor",
+        elem_classes=["mgps-editor"],
+    )
+    gr.HTML(
+        "",
+        elem_id=f"{tab}-editor-note",
+        js_on_load=upload_check(f"{tab}-editor"),
+        padding=False,
+    )
+    return _guard_uploads(widget)
+
+
+def examples(widget: gr.ImageEditor, prior: str, tab: str) -> None:
+    """The shipped examples (digits, clothes, photographs), as editor values."""
+    items = catalog.examples(prior)
+    if not items:
+        return
+    gr.Examples(
+        examples=[[{"background": str(e.path), "layers": [], "composite": None}] for e in items],
+        inputs=[widget],
+        label="Examples: 28×28 digits and clothes, and photographs (assets/examples)",
+        example_labels=[e.label for e in items],
+        cache_examples=False,
+        examples_per_page=12,
+        elem_id=f"{tab}-examples",
+    )
+
+
+def image(label: str, elem_id: str | None = None, **kw: Any) -> gr.Image:
+    return gr.Image(
+        label=label,
+        format="png",
+        type="numpy",
+        interactive=False,
+        elem_id=elem_id,
+        buttons=["download"],
+        **kw,
+    )
+
+
+def gallery(items: list[Any], columns: int, tile: int) -> Any:
+    """A gallery value with a height that fits its rows (no blank band, no inner scroll on a
+    wide page)."""
+    rows = max(1, -(-len(items) // columns))
+    return gr.Gallery(value=items, height=rows * tile + 50)
+
+
+# ---------------------------------------------------------------------------- errors
+def user_error(err: BaseException) -> gr.Error:
+    """A library error as a message for the user (never a crash)."""
+    if isinstance(err, mgps.SamplerDivergedError):
+        return gr.Error(
+            f"The sampler diverged. {err}", title="Sampler diverged", print_exception=False
+        )
+    if isinstance(err, ValueError | KeyError):
+        return gr.Error(str(err), title="Cannot run this", print_exception=False)
+    log.exception("unexpected error in a handler")
+    return gr.Error(f"Unexpected error ({type(err).__name__}): {err}", title="Error")
+
+
+def guard(stream: Iterator[Any]) -> Iterator[Any]:
+    """``stream``, its library errors raised as ``gr.Error``."""
+    try:
+        yield from stream
+    except gr.Error:
+        raise
+    except Exception as err:  # noqa: BLE001 - reported to the user
+        raise user_error(err) from None
+
+
+def toast_notes(notes: list[str]) -> None:
+    """Loader notes worth a toast: crops, resizes, ignored strokes; not the colour-mode
+    conversions that every editor upload goes through."""
+    for note in notes:
+        if not note.startswith(("converted", "composited", "mask: read")):
+            gr.Info(note)
+
+
+def with_keywords(fn: Any, names: list[str]) -> Any:
+    """Declare ``**params`` of ``fn`` as keyword-only parameters ``names`` (default None), so
+    that API clients see named, optional parameters (one per registry ``Param``)."""
+    sig = inspect.signature(fn)
+    head_params = [
+        p for p in sig.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD
+    ]
+    extra = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=None) for n in names]
+    fn.__signature__ = sig.replace(parameters=[*head_params, *extra])
+    return fn
+
+
+# ---------------------------------------------------------------------------- controls
+def control(p: mgps.Param, value: Any, key: str) -> gr.components.Component:
+    """One widget for a registry ``Param``."""
+    info = p.help or None
+    label = p.name.replace("_", " ")
+    if isinstance(p.default, bool):
+        return gr.Checkbox(value=bool(value), label=label, info=info, key=key, elem_id=key)
+    if p.choices:
+        return gr.Dropdown(
+            choices=list(p.choices), value=value, label=label, info=info, key=key, elem_id=key
+        )
+    is_int = isinstance(p.default, int)
+    if p.default is None:  # a number box cannot be empty: text, empty = the default
+        return gr.Textbox(
+            value="" if value is None else str(value),
+            label=label + " (empty: default)",
+            info=info,
+            key=key,
+            elem_id=key,
+            placeholder="default",
+        )
+    if p.low is None or p.high is None or (p.high - p.low) > 1000:
+        return gr.Number(
+            value=value,
+            label=label,
+            info=info,
+            minimum=p.low,
+            maximum=p.high,
+            precision=0 if is_int else None,
+            step=p.step or (1 if is_int else None),
+            key=key,
+            elem_id=key,
+        )
+    return gr.Slider(
+        minimum=p.low,
+        maximum=p.high,
+        value=value,
+        step=p.step or (1 if is_int else 0.01),
+        label=label,
+        info=info,
+        key=key,
+        elem_id=key,
+    )
+
+
+@dataclass
+class ProblemInputs:
+    """Image, degradation and prior controls (shared by the Restore and Compare tabs)."""
+
+    editor: gr.ImageEditor
+    prior: gr.Dropdown
+    operator: gr.Dropdown
+    operator_groups: dict[str, gr.Group]
+    operator_controls: dict[str, gr.components.Component]  # "<operator>__<param>" -> widget
+    sigma_y: gr.Slider
+    seed: gr.Number
+    num_samples: gr.Slider
+    prior_note: gr.Markdown
+
+    def operator_params(self, operator: str, values: dict[str, Any]) -> dict[str, Any]:
+        prefix = f"{operator}__"
+        return {k[len(prefix) :]: v for k, v in values.items() if k.startswith(prefix)}
+
+
+def prior_note(prior: str) -> str:
+    """The chosen prior's description, and which priors cannot load here and why."""
+    by_reason: dict[str, list[str]] = {}
+    for p in catalog.priors():
+        if not p.available:
+            by_reason.setdefault(p.why, []).append(p.label)
+    text = mgps.PRIORS[prior].description if prior in mgps.PRIORS else ""
+    for why, labels in by_reason.items():
+        text += f"\n\nUnavailable ({why}): " + "; ".join(labels) + "."
+    return text
+
+
+def prior_and_operator(prior: str) -> tuple[gr.Dropdown, gr.Dropdown]:
+    """The prior and degradation dropdowns, side by side (the top of a tab's settings)."""
+    with gr.Row():
+        choices = [(p.label, p.name) for p in catalog.priors() if p.available]
+        prior_box = gr.Dropdown(choices=choices, value=prior, label="Prior", scale=1)
+        operator = gr.Dropdown(
+            choices=[(catalog.operator_label(e), e.name) for e in catalog.image_operators()],
+            value=catalog.DEFAULT_OPERATOR,
+            label="Degradation: y = A(x) + σ_y·noise",
+            scale=1,
+        )
+    return prior_box, operator
+
+
+def problem_controls(
+    tab: str,
+    widget: gr.ImageEditor,
+    prior: gr.Dropdown,
+    operator: gr.Dropdown,
+    num_samples: int,
+) -> ProblemInputs:
+    """The settings of the problem under the Run button: the chosen degradation's parameters,
+    σ_y, the seed, the number of samples and the prior's description."""
+    groups: dict[str, gr.Group] = {}
+    controls: dict[str, gr.components.Component] = {}
+    for e in catalog.image_operators():
+        params = catalog.operator_params(e)
+        if not params:
+            continue
+        with gr.Group(visible=e.name == catalog.DEFAULT_OPERATOR) as group:
+            for p in params:
+                key = f"{e.name}__{p.name}"
+                controls[key] = control(p, p.default, f"{tab}-{e.name}-{p.name}")
+        groups[e.name] = group
+    with gr.Row():
+        seed = gr.Number(
+            value=0, precision=0, minimum=0, maximum=2**31 - 1, label="Seed", min_width=80
+        )
+        n = gr.Slider(
+            1,
+            catalog.MAX_SAMPLES,
+            value=num_samples,
+            step=1,
+            label="Samples N",
+            elem_id=f"{tab}-num-samples",
+        )
+    sigma_y = gr.Slider(
+        0.001, 1.0, value=0.05, step=0.001, label="σ_y (observation noise, [-1, 1] units)"
+    )
+    note = gr.Markdown(prior_note(prior.value), elem_classes=["mgps-note"])
+    return ProblemInputs(widget, prior, operator, groups, controls, sigma_y, seed, n, note)
+
+
+def wire_problem_inputs(inputs: ProblemInputs) -> None:
+    """Show the chosen degradation's parameters and the chosen prior's description."""
+    names = list(inputs.operator_groups)
+
+    def show(op: str) -> dict[Any, Any]:
+        return {inputs.operator_groups[n]: gr.update(visible=(n == op)) for n in names}
+
+    inputs.operator.change(
+        show,
+        inputs.operator,
+        [inputs.operator_groups[n] for n in names],
+        queue=False,
+        api_visibility="private",
+    )
+    inputs.prior.change(
+        prior_note, inputs.prior, inputs.prior_note, queue=False, api_visibility="private"
+    )
+
+
+# ---------------------------------------------------------------------------- Run / Stop
+@dataclass
+class RunControls:
+    run: gr.Button
+    stop: gr.Button
+    status: gr.Textbox
+    estimate: gr.Markdown
+
+
+def run_controls(tab: str, run_label: str = "Run") -> RunControls:
+    """Run and Stop side by side, the status line under them and a line for the time
+    estimate (``#<tab>-run``, ``#<tab>-stop``, ``#<tab>-status``, ``#<tab>-estimate``)."""
+    with gr.Row():
+        run = gr.Button(run_label, variant="primary", elem_id=f"{tab}-run", min_width=100)
+        stop = gr.Button("Stop", variant="stop", elem_id=f"{tab}-stop", min_width=100)
+    state = gr.Textbox(
+        label="Status", interactive=False, elem_id=f"{tab}-status", lines=1, max_lines=2
+    )
+    estimate = gr.Markdown("", elem_id=f"{tab}-estimate", elem_classes=["mgps-note"])
+    return RunControls(run, stop, state, estimate)
+
+
+@dataclass
+class Run:
+    """One run of a tab in one browser session, as Stop sees it."""
+
+    stop: threading.Event = field(default_factory=threading.Event)
+    finished: threading.Event = field(default_factory=threading.Event)
+    started: bool = False
+    status: str = ""
+
+
+class Runs:
+    """The current run of each browser session in one tab, so that Stop can ask it to stop
+    and show where it did.
+
+    A run's generator checks :attr:`Run.stop` between steps; when set it yields its last
+    status ("stopped at step k/K", and Compare's table) and returns. Stop waits for that
+    (at most one step), so the status it shows is the last word: no streamed update can come
+    after it, as one could with a plain cancel of the event. A run still waiting in the
+    queue stops before its first step. (API clients stop a job with ``job.cancel()``.)
+    """
+
+    WAITING = "waiting for the device (one job at a time)…"
+
+    def __init__(self) -> None:
+        self._runs: dict[str, Run] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _session(request: gr.Request | None) -> str:
+        return str(getattr(request, "session_hash", None) or "")
+
+    def queue(self, request: gr.Request) -> str:
+        """On Run: a fresh run for this session; the status says it waits for the device."""
+        with self._lock:
+            self._runs[self._session(request)] = Run()
+        return self.WAITING
+
+    def begin(self, request: gr.Request | None) -> Run:
+        """In the run's generator: its :class:`Run` (a fresh one for an API call)."""
+        with self._lock:
+            key = self._session(request)
+            run = self._runs.get(key)
+            if run is None or run.started:
+                run = self._runs[key] = Run()
+            run.started = True
+            return run
+
+    def stop(self, current: str, request: gr.Request) -> str:
+        """On Stop: ask this session's run to stop and return the status it ends with."""
+        with self._lock:
+            run = self._runs.get(self._session(request))
+        if run is None or run.finished.is_set():
+            return status.stopped(current)
+        run.stop.set()
+        if not run.started:
+            return status.stopped(current)
+        run.finished.wait(timeout=120)
+        return run.status or status.stopped(current)
+
+
+def wire_run(controls: RunControls, runs: Runs, fn: Any, **event: Any) -> Any:
+    """Run: the status says the job waits (at once, without the queue), then ``fn`` runs
+    (in the queue, ``event`` its settings); Stop asks it to stop (:class:`Runs`)."""
+    run_event = controls.run.click(
+        runs.queue, None, controls.status, queue=False, api_visibility="private"
+    ).then(fn, **event)
+    controls.stop.click(
+        runs.stop, controls.status, controls.status, queue=False, api_visibility="private"
+    )
+    return run_event

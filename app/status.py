@@ -113,11 +113,28 @@ class _Rate:
 
 class RateBook:
     """How fast each sampler ran on each prior here: per-step seconds of finished runs, to
-    estimate a run before it starts. Thread-safe; one book per process (:data:`RATES`)."""
+    estimate a run before it starts; and how the prior's network cost grows with the batch
+    (measured when it is preloaded), to carry a rate to another number of samples.
+    Thread-safe; one book per process (:data:`RATES`)."""
 
     def __init__(self) -> None:
         self._rates: dict[tuple[str, str], _Rate] = {}
+        self._batch: dict[str, tuple[float, float, int]] = {}  # prior -> (cost(1), cost(n), n)
         self._lock = threading.Lock()
+
+    def calibrate(self, prior: str, cost_one: float, cost_many: float, many: int) -> None:
+        """Record the seconds of one network pass (forward and backward) on 1 and on ``many``
+        samples; between and beyond, the cost is taken as linear in the samples."""
+        if cost_one > 0 and cost_many > 0 and many > 1:
+            with self._lock:
+                self._batch[prior] = (cost_one, cost_many, many)
+
+    def _cost(self, prior: str, n: int, linear_in_samples: bool) -> float:
+        batch = self._batch.get(prior)
+        if batch is None:  # not measured: linear on a CPU, flat on a GPU
+            return float(n) if linear_in_samples else 1.0
+        one, many, m = batch
+        return one + (many - one) * (n - 1) / (m - 1)
 
     def record(self, prior: str, sampler: str, step_seconds: list[float], num_samples: int) -> None:
         """Record the seconds of each step of a run (at least 5 steps, or nothing is kept)."""
@@ -132,15 +149,16 @@ class RateBook:
         self, prior: str, sampler: str, num_steps: int, num_samples: int, *, linear_in_samples: bool
     ) -> float | None:
         """Seconds a run of ``num_steps`` × ``num_samples`` should take, or None when this
-        sampler has not run on this prior here yet. On a CPU the cost of a step grows
-        linearly with the samples; on a GPU it is taken as flat up to the recorded count."""
+        sampler has not run on this prior here yet. A recorded rate is carried to another
+        number of samples by the network's measured batch cost (:meth:`calibrate`); without
+        it, linearly on a CPU and flat on a GPU."""
         with self._lock:
             rate = self._rates.get((prior, sampler))
-        if rate is None:
-            return None
-        scale = num_samples / rate.num_samples
-        if not linear_in_samples:
-            scale = max(1.0, scale)
+            if rate is None:
+                return None
+            scale = self._cost(prior, num_samples, linear_in_samples) / self._cost(
+                prior, rate.num_samples, linear_in_samples
+            )
         extra = rate.extra * min(1.0, num_steps / rate.recorded_steps)
         return (rate.per_step * num_steps + extra) * scale
 

@@ -294,11 +294,13 @@ def prior_note(prior: str) -> str:
     return text
 
 
-def prior_and_operator(prior: str) -> tuple[gr.Dropdown, gr.Dropdown]:
+def prior_and_operator(tab: str, prior: str) -> tuple[gr.Dropdown, gr.Dropdown]:
     """The prior and degradation dropdowns, side by side (the top of a tab's settings)."""
     with gr.Row():
         choices = [(p.label, p.name) for p in catalog.priors() if p.available]
-        prior_box = gr.Dropdown(choices=choices, value=prior, label="Prior", scale=1)
+        prior_box = gr.Dropdown(
+            choices=choices, value=prior, label="Prior", scale=1, elem_id=f"{tab}-prior"
+        )
         operator = gr.Dropdown(
             choices=[(catalog.operator_label(e), e.name) for e in catalog.image_operators()],
             value=catalog.DEFAULT_OPERATOR,

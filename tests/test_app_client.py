@@ -96,6 +96,7 @@ def test_restore_job_streams_and_finishes(served, files):
     assert len(streamed) >= 2  # x̂0 frames
     assert read(streamed[0]).shape == (224, 224)
     assert isinstance(outs[0][1], str) and read(outs[0][1]).shape == (224, 224)  # observation first
+    assert isinstance(outs[0][2], str) and "before guidance" in outs[0][0]  # the prior's x̂0
     assert "done" in status
     assert read(restoration).shape == (224, 224)
     assert len(items(gallery)) == 4  # 2 samples, mean, std

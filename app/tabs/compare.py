@@ -53,7 +53,7 @@ def build() -> None:
             editor = widgets.editor("compare", "Image: draw over the region to restore")
             widgets.examples(editor, prior0, "compare")
         with gr.Column(scale=4):
-            prior, operator = widgets.prior_and_operator(prior0)
+            prior, operator = widgets.prior_and_operator("compare", prior0)
             samplers = gr.CheckboxGroup(
                 choices=_choices(prior0),
                 value=chosen0,

@@ -60,7 +60,7 @@ def build() -> None:
                 )
                 x_t = widgets.image("x_t: the noisy state", "restore-xt", height=230)
         with gr.Column(scale=4):
-            prior, operator = widgets.prior_and_operator(prior0)
+            prior, operator = widgets.prior_and_operator("restore", prior0)
             sampler = gr.Dropdown(
                 choices=catalog.sampler_choices(catalog.DEFAULT_OPERATOR, prior0),
                 value=catalog.DEFAULT_SAMPLER,

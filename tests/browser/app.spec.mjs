@@ -13,7 +13,7 @@
 // the snapshots. Back on Restore a new stroke is drawn and run: a restoration, and no page
 // error. Screenshots go to <outdir>. Exits 0 on success, 1 with a message otherwise.
 
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -97,6 +97,38 @@ async function upload(page, file) {
   return text(page, '#restore-editor-note');
 }
 
+// Drop a file on the Restore editor, as a user dragging it from their files would; return the
+// message shown under the editor.
+async function drop(page, file, name) {
+  const bytes = readFileSync(file).toString('base64');
+  await page.evaluate(
+    ({ bytes, name }) => {
+      const data = Uint8Array.from(atob(bytes), (c) => c.charCodeAt(0));
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([data], name, { type: 'text/plain' }));
+      const target = document.querySelector('#restore-editor canvas') || document.querySelector('#restore-editor');
+      for (const type of ['dragenter', 'dragover', 'drop']) {
+        target.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: transfer }));
+      }
+    },
+    { bytes, name },
+  );
+  await waitFor(
+    page,
+    (n) => (document.querySelector('#restore-editor-note')?.textContent || '').includes(n),
+    name,
+    `a message about the dropped ${name}`,
+    30_000,
+  );
+  return text(page, '#restore-editor-note');
+}
+
+async function closeToasts(page) {
+  const close = page.locator('[data-testid="toast-close"]');
+  for (let i = (await close.count()) - 1; i >= 0; i--) await close.nth(i).click().catch(() => {});
+  await page.waitForTimeout(300);
+}
+
 // Draw two strokes across the middle of the editor's canvas (the brush is the active tool).
 async function drawStroke(page, shift = 0) {
   const canvas = page.locator('#restore-editor canvas').last();
@@ -119,13 +151,19 @@ async function drawStroke(page, shift = 0) {
 
 // Run MGPS on the Restore tab and wait for the restoration; returns the x̂0 frames seen.
 async function runRestore(page, shots) {
+  const before = await imageSrc(page, 'restore-x0');
   await page.locator('#restore-run').click();
+  const clicked = performance.now();
+  const firstFrames = [];
   const seen = new Set();
   const states = new Set();
   const deadline = Date.now() + 180_000;
   let midStream = false;
   while (Date.now() < deadline) {
     const src = await imageSrc(page, 'restore-x0');
+    if (src && src !== before && !seen.has(src) && firstFrames.length < 2) {
+      firstFrames.push(((performance.now() - clicked) / 1000).toFixed(2));
+    }
     if (src) seen.add(src);
     const s = await statusOf(page, 'restore');
     states.add(s.replace(/\d+(\.\d+)?/g, '#'));
@@ -141,6 +179,8 @@ async function runRestore(page, shots) {
   }
   const final = await statusOf(page, 'restore');
   if (!/done in/.test(final)) fail(`no final restoration within 180 s (status "${final}")`);
+  log(`x̂0 shown ${firstFrames[0]} s after Run (the prior's, before guidance), ` +
+    `${firstFrames[1]} s (after the first step); polled every 0.1 s`);
   await waitFor(
     page,
     () => (document.querySelector('#restore-metrics')?.textContent || '').includes('PSNR'),
@@ -261,6 +301,21 @@ async function main() {
       }
     }
     if (await statusOf(page, 'restore')) fail('a status appeared although nothing was run');
+    const dropped = await drop(page, join(inputs, 'notes.txt'), 'dropped notes.txt');
+    log(`dropped notes.txt: ${dropped}`);
+    if (!/“dropped notes\.txt” is not an image/.test(dropped)) fail(`drop: ${dropped}`);
+
+    // --- Run with no image: the status says what is wrong (and a toast)
+    await page.locator('#restore-run').click();
+    await waitFor(
+      page,
+      () => /^error: Upload an image/.test(document.querySelector('#restore-status textarea')?.value || ''),
+      null,
+      'the error in the status',
+      30_000,
+    );
+    log('Run without an image:', await statusOf(page, 'restore'));
+    await closeToasts(page);
 
     // --- a digit: accepted, then a stroke drawn on it
     const accepted = await upload(page, digit);

@@ -378,6 +378,45 @@ def _mean_ci(values: list[float] | np.ndarray) -> tuple[float, float]:
     return float(a.mean()), _t95(a.size) * float(a.std(ddof=1)) / math.sqrt(a.size)
 
 
+def _eta_chart(
+    etas: list[float] | np.ndarray,
+    values: np.ndarray,
+    names: list[str],
+    main: go.Scatter,
+    eta: float | None,
+    title: str,
+    y_title: str,
+) -> go.Figure:
+    """A chart against η: each run's values (one column of ``values`` each, thin and grey,
+    one legend entry for all), the ``main`` trace over them, a dotted line at ``eta``."""
+    fig = go.Figure()
+    for j, name in enumerate(names):
+        fig.add_trace(
+            go.Scatter(
+                x=list(etas),
+                y=list(values[:, j]) if len(etas) else [],
+                mode="lines+markers",
+                name=name,
+                line=dict(color="#c8c8c8", width=1),
+                marker=dict(color="#a0a0a0", size=4),
+                legendgroup="each",
+                showlegend=j == 0,
+            )
+        )
+    fig.add_trace(main)
+    if eta is not None:
+        fig.add_vline(x=float(eta), line_dash="dot", line_color="#555555")
+    fig.update_layout(
+        title=title,
+        xaxis=dict(title="η (midpoint ℓ = ⌊η t⌋)", range=[-0.03, 1.03]),
+        yaxis=dict(title=y_title, rangemode="tozero"),
+        height=400,
+        margin=dict(l=50, r=20, t=50, b=40),
+        legend=dict(orientation="h", y=-0.22),
+    )
+    return fig
+
+
 def sw_figure(
     sigma_y: float = SIGMA_Y, num_steps: int = NUM_STEPS, eta: float | None = None
 ) -> go.Figure:
@@ -385,45 +424,27 @@ def sw_figure(
     (red), at every η measured so far for these settings; a dotted line at ``eta``."""
     table = sw_table(sigma_y, num_steps)
     etas = sorted(table)
-    fig = go.Figure()
-    for j, seed in enumerate(SEEDS):
-        fig.add_trace(
-            go.Scatter(
-                x=etas,
-                y=[table[e][j] for e in etas],
-                mode="lines+markers",
-                name=f"problem {seed}",
-                line=dict(color="#c8c8c8", width=1),
-                marker=dict(color="#a0a0a0", size=5),
-                legendgroup="problems",
-                showlegend=j == 0,
-            )
-        )
-    if etas:
-        fig.data[0].name = f"each of the {len(SEEDS)} problems"
-        stats = [_mean_ci(table[e]) for e in etas]
-        fig.add_trace(
-            go.Scatter(
-                x=etas,
-                y=[m for m, _ in stats],
-                error_y=dict(type="data", array=[h for _, h in stats], visible=True),
-                mode="lines+markers",
-                name="mean and 95 % interval",
-                line=dict(color=_COLOURS["sampler"], width=2),
-                marker=dict(size=8),
-            )
-        )
-    if eta is not None:
-        fig.add_vline(x=float(eta), line_dash="dot", line_color="#555555")
-    fig.update_layout(
-        title=f"2-D mixture: SW of MGPS to the exact posterior ({num_steps} steps, σ_y = {sigma_y})",
-        xaxis=dict(title="η (midpoint ℓ = ⌊η t⌋)", range=[-0.03, 1.03]),
-        yaxis=dict(title="sliced Wasserstein (lower is better)", rangemode="tozero"),
-        height=400,
-        margin=dict(l=50, r=20, t=50, b=40),
-        legend=dict(orientation="h", y=-0.22),
+    values = np.array([table[e] for e in etas]).reshape(len(etas), len(SEEDS))
+    stats = [_mean_ci(table[e]) for e in etas]
+    mean = go.Scatter(
+        x=etas,
+        y=[m for m, _ in stats],
+        error_y=dict(type="data", array=[h for _, h in stats], visible=True),
+        mode="lines+markers",
+        name="mean and 95 % interval",
+        line=dict(color=_COLOURS["sampler"], width=2),
+        marker=dict(size=8),
     )
-    return fig
+    names = [f"each of the {len(SEEDS)} problems"] + [f"problem {s}" for s in SEEDS[1:]]
+    return _eta_chart(
+        etas,
+        values,
+        names,
+        mean,
+        eta,
+        f"2-D mixture: SW of MGPS to the exact posterior ({num_steps} steps, σ_y = {sigma_y})",
+        "sliced Wasserstein (lower is better)",
+    )
 
 
 def sw_words(sigma_y: float = SIGMA_Y, num_steps: int = NUM_STEPS) -> str:
@@ -504,42 +525,25 @@ def w2_figure(eta: float | None = None) -> go.Figure:
     """Example 3.2: the exact W2 between the MGPS surrogate's law and the posterior against
     η, for each Gaussian instance and their mean; a dotted line at ``eta``."""
     etas, w2 = eta_curve_points()
-    fig = go.Figure()
-    for j, seed in enumerate(ETA_SEEDS):
-        fig.add_trace(
-            go.Scatter(
-                x=etas,
-                y=w2[:, j],
-                mode="lines",
-                name=f"instance {seed}",
-                line=dict(color="#c8c8c8", width=1),
-                legendgroup="instances",
-                showlegend=j == 0,
-            )
-        )
-    fig.data[0].name = f"each of the {len(ETA_SEEDS)} instances"
-    fig.add_trace(
-        go.Scatter(
-            x=etas,
-            y=w2.mean(axis=1),
-            mode="lines+markers",
-            name="mean (exact, no sampling)",
-            line=dict(color=_COLOURS["posterior"], width=2),
-        )
+    names = [f"each of the {len(ETA_SEEDS)} instances"] + [f"instance {s}" for s in ETA_SEEDS[1:]]
+    mean = go.Scatter(
+        x=etas,
+        y=w2.mean(axis=1),
+        mode="lines+markers",
+        name="mean (exact, no sampling)",
+        line=dict(color=_COLOURS["posterior"], width=2),
     )
-    if eta is not None:
-        fig.add_vline(x=float(eta), line_dash="dot", line_color="#555555")
     d = ETA_CONFIG
-    fig.update_layout(
-        title=f"Example 3.2: Gaussian prior, d = {d['dim']}, {d['obs_dim']} observations, "
+    return _eta_chart(
+        etas,
+        w2,
+        names,
+        mean,
+        eta,
+        f"Example 3.2: Gaussian prior, d = {d['dim']}, {d['obs_dim']} observations, "
         f"{d['num_steps']} steps",
-        xaxis=dict(title="η (midpoint ℓ = ⌊η t⌋)", range=[-0.03, 1.03]),
-        yaxis=dict(title="W2 to the posterior (exact)", rangemode="tozero"),
-        height=400,
-        margin=dict(l=50, r=20, t=50, b=40),
-        legend=dict(orientation="h", y=-0.22),
+        "W2 to the posterior (exact)",
     )
-    return fig
 
 
 def w2_words() -> str:

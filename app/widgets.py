@@ -10,7 +10,7 @@ import inspect
 import json
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -422,9 +422,14 @@ class Runs:
         return str(getattr(request, "session_hash", None) or "")
 
     def queue(self, request: gr.Request) -> str:
-        """On Run: a fresh run for this session; the status says it waits for the device."""
+        """On Run (beside the run's own event, so as not to delay it): a fresh run for this
+        session, unless one is under way (this one, already begun; or an earlier one, which
+        Stop then stops); the status says it waits for the device."""
         with self._lock:
-            self._runs[self._session(request)] = Run()
+            key = self._session(request)
+            run = self._runs.get(key)
+            if run is None or run.finished.is_set():
+                self._runs[key] = Run()
         return self.WAITING
 
     def begin(self, request: gr.Request | None) -> Run:
@@ -437,6 +442,40 @@ class Runs:
             run.started = True
             return run
 
+    def stream(
+        self,
+        request: gr.Request | None,
+        state: gr.Textbox,
+        frames: Iterator[Any],
+        render: Callable[[Any], dict[Any, Any] | None],
+        stopped: Callable[[Any], dict[Any, Any] | None],
+    ) -> Iterator[dict[Any, Any]]:
+        """Stream a run's ``frames`` as updates: ``render(frame)`` (None: nothing to show
+        this time), or ``stopped(frame)`` once Stop was pressed (None: the frame ends the run
+        anyway, show it). Library errors become ``gr.Error`` after an ``error: …`` status;
+        the status of each update is kept for Stop."""
+        run = self.begin(request)
+        frames = guard(frames)
+        try:
+            for frame in frames:
+                update = stopped(frame) if run.stop.is_set() else None
+                if update is not None:
+                    run.status = update[state]
+                    yield update
+                    return
+                update = render(frame)
+                if update is None:
+                    continue
+                run.status = update.get(state, run.status)
+                yield update
+        except gr.Error as err:
+            run.status = status.failed(err.message)
+            yield {state: run.status}
+            raise
+        finally:
+            frames.close()  # type: ignore[attr-defined]
+            run.finished.set()
+
     def stop(self, current: str, request: gr.Request) -> str:
         """On Stop: ask this session's run to stop and return the status it ends with."""
         with self._lock:
@@ -444,18 +483,17 @@ class Runs:
         if run is None or run.finished.is_set():
             return status.stopped(current)
         run.stop.set()
-        if not run.started:
-            return status.stopped(current)
+        if not run.started:  # still in the queue: it will stop as soon as it starts
+            return "stopped before it started"
         run.finished.wait(timeout=120)
         return run.status or status.stopped(current)
 
 
 def wire_run(controls: RunControls, runs: Runs, fn: Any, **event: Any) -> Any:
-    """Run: the status says the job waits (at once, without the queue), then ``fn`` runs
-    (in the queue, ``event`` its settings); Stop asks it to stop (:class:`Runs`)."""
-    run_event = controls.run.click(
-        runs.queue, None, controls.status, queue=False, api_visibility="private"
-    ).then(fn, **event)
+    """Run: ``fn`` runs (in the queue, ``event`` its settings) and, beside it, the status says
+    the job waits (at once, without the queue); Stop asks it to stop (:class:`Runs`)."""
+    controls.run.click(runs.queue, None, controls.status, queue=False, api_visibility="private")
+    run_event = controls.run.click(fn, **event)
     controls.stop.click(
         runs.stop, controls.status, controls.status, queue=False, api_visibility="private"
     )

@@ -130,40 +130,36 @@ def build() -> None:
             num_samples=num_samples,
             seed=seed,
         )
-        run = runs.begin(request)
         rows: list[list[Any]] | None = None
-        frames = widgets.guard(_gpu_compare(job))
-        try:
-            for frame in frames:
-                if run.stop.is_set() and not frame.final:
-                    run.status = status.stopped(frame.status)
-                    yield {state: run.status, table: comparing.stopped_table(frame.table or rows)}
-                    return
-                widgets.toast_notes(frame.notes)
-                run.status = frame.status
-                update: dict[Any, Any] = {state: frame.status}
-                if frame.table is not None:
-                    rows = frame.table
-                    update[table] = frame.table
-                if frame.observation is not None:  # a new run: clear the previous results
-                    update.update({observation: frame.observation, live: [], plot: None})
-                    update[summary] = []
-                    yield update
-                    continue
-                if frame.live is not None:
-                    update[live] = frame.live
-                if frame.figure is not None:
-                    update[plot] = frame.figure
-                if frame.summary is not None:
-                    update[summary] = widgets.gallery(frame.summary, 8, 160)
-                yield update
-        except gr.Error as err:
-            run.status = status.failed(err.message)
-            yield {state: run.status}
-            raise
-        finally:
-            frames.close()
-            run.finished.set()
+
+        def render(frame: comparing.CompareFrame) -> dict[Any, Any]:
+            nonlocal rows
+            widgets.toast_notes(frame.notes)
+            update: dict[Any, Any] = {state: frame.status}
+            if frame.table is not None:
+                rows = frame.table
+                update[table] = frame.table
+            if frame.observation is not None:  # a new run: clear the previous results
+                update.update({observation: frame.observation, live: [], plot: None})
+                update[summary] = []
+                return update
+            if frame.live is not None:
+                update[live] = frame.live
+            if frame.figure is not None:
+                update[plot] = frame.figure
+            if frame.summary is not None:
+                update[summary] = widgets.gallery(frame.summary, 8, 160)
+            return update
+
+        def stopped(frame: comparing.CompareFrame) -> dict[Any, Any] | None:
+            if frame.final:
+                return None
+            return {
+                state: status.stopped(frame.status),
+                table: comparing.stopped_table(frame.table or rows),
+            }
+
+        yield from runs.stream(request, state, _gpu_compare(job), render, stopped)
 
     widgets.wire_run(
         controls,

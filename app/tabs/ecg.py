@@ -128,35 +128,26 @@ def build() -> None:
             num_samples=num_samples,
             seed=seed,
         )
-        run = runs.begin(request)
         last = 0.0
-        frames = widgets.guard(_gpu_ecg(job))
-        try:
-            for frame in frames:
-                if run.stop.is_set() and not frame.final:
-                    run.status = status.stopped(frame.status)
-                    yield {state: run.status}
-                    return
-                run.status = frame.status
-                now = time.monotonic()
-                if frame.final or frame.step == 0:
-                    last = now
-                    yield {state: frame.status, plot: frame.figure, table: frame.table or None}
-                    continue
-                if frame.figure is None and now - last < 0.1:
-                    continue  # keep the stream light; Stop still acts within a step or 0.1 s
+
+        def render(frame: ecg_runs.EcgFrame) -> dict[Any, Any] | None:
+            nonlocal last
+            now = time.monotonic()
+            if frame.final or frame.step == 0:
                 last = now
-                update: dict[Any, Any] = {state: frame.status}
-                if frame.figure is not None:
-                    update[plot] = frame.figure
-                yield update
-        except gr.Error as err:
-            run.status = status.failed(err.message)
-            yield {state: run.status}
-            raise
-        finally:
-            frames.close()
-            run.finished.set()
+                return {state: frame.status, plot: frame.figure, table: frame.table or None}
+            if frame.figure is None and now - last < 0.1:
+                return None  # keep the stream light; Stop still acts within a step or 0.1 s
+            last = now
+            update: dict[Any, Any] = {state: frame.status}
+            if frame.figure is not None:
+                update[plot] = frame.figure
+            return update
+
+        def stopped(frame: ecg_runs.EcgFrame) -> dict[Any, Any] | None:
+            return None if frame.final else {state: status.stopped(frame.status)}
+
+        yield from runs.stream(request, state, _gpu_ecg(job), render, stopped)
 
     widgets.wire_run(
         controls,

@@ -143,60 +143,51 @@ def build() -> None:
             seed=seed,
         )
         label = mgps.SAMPLERS[sampler].label if sampler in mgps.SAMPLERS else str(sampler)
-        run = runs.begin(request)
         last = 0.0
-        frames = widgets.guard(_gpu_restore(job))
-        try:
-            for frame in frames:
-                if run.stop.is_set() and isinstance(frame, restoring.Frame):
-                    run.status = status.stopped_at(label, frame.step, frame.num_steps)
-                    yield {state: run.status}
-                    return
-                if isinstance(frame, restoring.Final):
-                    run.status = frame.status(label)
-                    yield {
-                        state: run.status,
-                        observation: frame.observation,
-                        restoration: frame.restoration,
-                        gallery: widgets.gallery(frame.gallery, columns=6, tile=195),
-                        table: frame.table,
-                        metrics: frame.metrics,
-                    }
-                    return
-                widgets.toast_notes(frame.notes)
-                run.status = frame.status(label)
-                now = time.monotonic()
-                if frame.step == 0:  # a new run: clear the previous results
-                    last = now
-                    yield {
-                        state: run.status,
-                        observation: frame.observation,
-                        x0: frame.x0_prior,
-                        midpoint: None,
-                        x_t: None,
-                        restoration: None,
-                        gallery: None,
-                        table: "",
-                        metrics: None,
-                    }
-                    continue
-                if not frame.has_images and now - last < 0.1 and frame.step < frame.num_steps:
-                    continue  # keep the stream light; Stop still acts within a step or 0.1 s
+
+        def render(frame: restoring.Frame | restoring.Final) -> dict[Any, Any] | None:
+            nonlocal last
+            if isinstance(frame, restoring.Final):
+                return {
+                    state: frame.status(label),
+                    observation: frame.observation,
+                    restoration: frame.restoration,
+                    gallery: widgets.gallery(frame.gallery, columns=6, tile=195),
+                    table: frame.table,
+                    metrics: frame.metrics,
+                }
+            widgets.toast_notes(frame.notes)
+            now = time.monotonic()
+            if frame.step == 0:  # a new run: clear the previous results
                 last = now
-                update: dict[Any, Any] = {state: run.status}
-                for component, value in ((x0, frame.x0_hat), (midpoint, frame.midpoint)):
-                    if value is not None:
-                        update[component] = value
-                if frame.x_t is not None:
-                    update[x_t] = frame.x_t
-                yield update
-        except gr.Error as err:
-            run.status = status.failed(err.message)
-            yield {state: run.status}
-            raise
-        finally:
-            frames.close()
-            run.finished.set()
+                return {
+                    state: frame.status(label),
+                    observation: frame.observation,
+                    x0: frame.x0_prior,
+                    midpoint: None,
+                    x_t: None,
+                    restoration: None,
+                    gallery: None,
+                    table: "",
+                    metrics: None,
+                }
+            if not frame.has_images and now - last < 0.1 and frame.step < frame.num_steps:
+                return None  # keep the stream light; Stop still acts within a step or 0.1 s
+            last = now
+            update: dict[Any, Any] = {state: frame.status(label)}
+            for component, value in ((x0, frame.x0_hat), (midpoint, frame.midpoint)):
+                if value is not None:
+                    update[component] = value
+            if frame.x_t is not None:
+                update[x_t] = frame.x_t
+            return update
+
+        def stopped(frame: restoring.Frame | restoring.Final) -> dict[Any, Any] | None:
+            if isinstance(frame, restoring.Final):
+                return None  # it finished meanwhile: show the results
+            return {state: status.stopped_at(label, frame.step, frame.num_steps)}
+
+        yield from runs.stream(request, state, _gpu_restore(job), render, stopped)
 
     outputs = [state, observation, x0, midpoint, x_t, restoration, gallery, table, metrics]
     run_event = widgets.wire_run(

@@ -10,6 +10,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 if os.environ.get("SYSTEM") != "spaces":  # locally: never wait on the hub
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+import threading  # noqa: E402
 from typing import Any  # noqa: E402
 
 import gradio as gr  # noqa: E402
@@ -65,19 +66,20 @@ def launch_kwargs() -> dict[str, Any]:
     )
 
 
-def preload() -> None:
+def preload() -> threading.Thread:
     """Load what the first requests need before they come: on a Space every available hub
     prior (in the foreground, as ZeroGPU wants models loaded at start-up), locally the
     default prior (in the background, so the page is served at once); and, in the
-    background, the trade-off tab's charts for its default settings (about 10 s on a CPU)."""
+    background, the trade-off tab's charts for its default settings (about 10 s on a CPU).
+    Returns the thread that computes the charts."""
     if on_space():
         names = [p.name for p in catalog.priors() if p.available]
         preload_priors(names, background=False)
     else:
         preload_priors([catalog.default_prior()], background=True)
-    import threading
-
-    threading.Thread(target=toy.precompute, name="precompute-tradeoff", daemon=True).start()
+    thread = threading.Thread(target=toy.precompute, name="precompute-tradeoff", daemon=True)
+    thread.start()
+    return thread
 
 
 demo = build_demo()

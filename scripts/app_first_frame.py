@@ -10,7 +10,8 @@ Three times per run, from the submit:
 * (one run only) the whole job.
 
 The app is launched in this process as ``python app.py`` does (``preload()``: the default
-prior loaded and warmed up), each job is cancelled once its first guided x̂0 arrives, and one
+prior loaded and warmed up; the jobs wait for the trade-off charts it computes in the
+background), each job is cancelled once its first guided x̂0 arrives, and one
 more job runs to the end. Writes ``results/app_first_frame.json``.
 
     python scripts/app_first_frame.py [--runs 7] [--threads 1]
@@ -60,6 +61,11 @@ def load_app():
     return module
 
 
+def _is_image(value) -> bool:
+    """An image output: a path, or (``download_files=False``) a file-data dict."""
+    return isinstance(value, str) or (isinstance(value, dict) and "path" in value)
+
+
 def first_frames(client, payload: dict, seed: int, *, to_end: bool = False) -> dict:
     """Submit one job; seconds to the first update (with the prior's x̂0), to the first x̂0
     after a guided step, and (``to_end``) to the end."""
@@ -71,7 +77,7 @@ def first_frames(client, payload: dict, seed: int, *, to_end: bool = False) -> d
         now = time.perf_counter() - t0
         if outs and first_update is None:
             first_update = now
-        images = [k for k, o in enumerate(outs) if isinstance(o[X0], str)]
+        images = [k for k, o in enumerate(outs) if _is_image(o[X0])]
         if images and first_x0 is None:
             first_x0 = now
         if len(images) >= 2:  # the first is the prior's, in the first update
@@ -117,14 +123,16 @@ def main() -> None:
     from app.device import DEVICE
     from mgps.priors import load_prior
 
-    app_main.preload()
+    charts = app_main.preload()
     load_prior("digits", device=DEVICE)  # what preload() started in the background
+    charts.join()  # the trade-off charts, computed in the background at start-up
     startup = time.perf_counter() - t
     _, url, _ = app_main.demo.launch(
         prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", **app_main.launch_kwargs()
     )
-    client = Client(url, verbose=False)
-    time.sleep(15)  # let preload()'s background work (the trade-off charts) finish
+    # download_files=False: an update is seen when it arrives, as a browser sets an image's
+    # source then (with downloads, the client would first fetch every image of the update)
+    client = Client(url, verbose=False, download_files=False)
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         payload = {
@@ -145,8 +153,8 @@ def main() -> None:
         return {k: round(v, 3) for k, v in r.items() if v is not None}
 
     result = {
-        "what": "seconds from submitting a restore job (gradio_client, loopback) to its first "
-        "streamed outputs; digits prior, MGPS 50 steps, 4 samples, drawn mask (the Restore "
+        "what": "seconds from submitting a restore job (gradio_client, loopback, no file "
+        "downloads) to its first streamed outputs; digits prior, MGPS 50 steps, 4 samples, drawn mask (the Restore "
         "tab's defaults); the app started as `python app.py` does (default prior preloaded "
         "and warmed up). The first update carries the observation and the first x̂0, the "
         "prior's estimate from the initial noise before any guidance; the first guided x̂0 "

@@ -2,10 +2,13 @@
 // browser can read it as an image, and its megapixels. A refused file never reaches the editor;
 // the line under the editor (this gr.HTML component) names the file and says why, or that it
 // was accepted. Run as the component's js_on_load (`element`, `props` are Gradio's); EDITOR_ID
-// and LIMITS are filled in by app/widgets.py.
+// and LIMITS are filled in by app/widgets.py. The listeners are installed once per editor, even
+// if the component loads again: they write through the latest loaded line (`registry`).
 const editorId = EDITOR_ID;
 const limits = LIMITS;
-const approved = new WeakSet();
+const registry = (window.mgpsUploadChecks ??= { approved: new WeakSet(), lines: {} });
+const approved = registry.approved;
+const installed = editorId in registry.lines;
 
 const escape = (text) =>
   String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
@@ -18,9 +21,11 @@ const styles = {
   accepted: 'background: #e8f5e9; color: #1b5e20',
 };
 
+registry.lines[editorId] = (html) => { props.value = html; };
+
 function say(kind, text) {
-  props.value = `<div class="mgps-upload ${kind}" role="status" style="font-size: 0.9em; ` +
-    `padding: 3px 8px; border-radius: 6px; ${styles[kind]}">${escape(text)}</div>`;
+  registry.lines[editorId](`<div class="mgps-upload ${kind}" role="status" style="font-size: ` +
+    `0.9em; padding: 3px 8px; border-radius: 6px; ${styles[kind]}">${escape(text)}</div>`);
 }
 
 function inEditor(node) {
@@ -74,39 +79,43 @@ async function check(event, files, replay, drop) {
   replay();
 }
 
-document.addEventListener('change', (event) => {
-  const input = event.target;
-  if (approved.has(event) || !(input instanceof HTMLInputElement) || input.type !== 'file') return;
-  if (!inEditor(input) || !input.files || input.files.length === 0) return;
-  const files = [...input.files];
-  check(event, files, () => {
-    const again = new Event('change', { bubbles: true });
-    approved.add(again);
-    input.dispatchEvent(again);
-  }, () => { input.value = ''; });
-}, true);
-
-for (const type of ['drop', 'paste']) {
-  document.addEventListener(type, (event) => {
-    if (approved.has(event) || !inEditor(event.target)) return;
-    const data = type === 'drop' ? event.dataTransfer : event.clipboardData;
-    const files = data ? [...data.files] : [];
-    if (files.length === 0) return;
-    const target = event.target;
+function install() {
+  document.addEventListener('change', (event) => {
+    const input = event.target;
+    if (approved.has(event) || !(input instanceof HTMLInputElement) || input.type !== 'file') return;
+    if (!inEditor(input) || !input.files || input.files.length === 0) return;
+    const files = [...input.files];
     check(event, files, () => {
-      const transfer = new DataTransfer();
-      files.forEach((f) => transfer.items.add(f));
-      const again = type === 'drop'
-        ? new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: transfer })
-        : new ClipboardEvent('paste', { bubbles: true, cancelable: true, clipboardData: transfer });
+      const again = new Event('change', { bubbles: true });
       approved.add(again);
-      target.dispatchEvent(again);
-    }, () => {});
+      input.dispatchEvent(again);
+    }, () => { input.value = ''; });
+  }, true);
+
+  for (const type of ['drop', 'paste']) {
+    document.addEventListener(type, (event) => {
+      if (approved.has(event) || !inEditor(event.target)) return;
+      const data = type === 'drop' ? event.dataTransfer : event.clipboardData;
+      const files = data ? [...data.files] : [];
+      if (files.length === 0) return;
+      const target = event.target;
+      check(event, files, () => {
+        const transfer = new DataTransfer();
+        files.forEach((f) => transfer.items.add(f));
+        const again = type === 'drop'
+          ? new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: transfer })
+          : new ClipboardEvent('paste', { bubbles: true, cancelable: true, clipboardData: transfer });
+        approved.add(again);
+        target.dispatchEvent(again);
+      }, () => {});
+    }, true);
+  }
+
+  // A new example replaces the editor's image: the line about the last upload no longer applies.
+  document.addEventListener('click', (event) => {
+    const examples = event.target instanceof Element && event.target.closest(`#${editorId.replace('editor', 'examples')}`);
+    if (examples) registry.lines[editorId]('');
   }, true);
 }
 
-// A new example replaces the editor's image: the line about the last upload no longer applies.
-document.addEventListener('click', (event) => {
-  const examples = event.target instanceof Element && event.target.closest(`#${editorId.replace('editor', 'examples')}`);
-  if (examples) props.value = '';
-}, true);
+if (!installed) install();

@@ -411,7 +411,8 @@ class Runs:
     queue stops before its first step. (API clients stop a job with ``job.cancel()``.)
     """
 
-    WAITING = "waiting for the device (one job at a time)…"
+    WAITING = "waiting for the device…"
+    KEEP = 256  # sessions remembered; beyond, finished runs are forgotten
 
     def __init__(self) -> None:
         self._runs: dict[str, Run] = {}
@@ -430,7 +431,13 @@ class Runs:
             run = self._runs.get(key)
             if run is None or run.finished.is_set():
                 self._runs[key] = Run()
+            self._forget()
         return self.WAITING
+
+    def _forget(self) -> None:
+        if len(self._runs) > self.KEEP:
+            for key in [k for k, r in self._runs.items() if r.finished.is_set()]:
+                del self._runs[key]
 
     def begin(self, request: gr.Request | None) -> Run:
         """In the run's generator: its :class:`Run` (a fresh one for an API call)."""
@@ -439,6 +446,7 @@ class Runs:
             run = self._runs.get(key)
             if run is None or run.started:
                 run = self._runs[key] = Run()
+                self._forget()
             run.started = True
             return run
 

@@ -1,15 +1,48 @@
 """Command-line values shared by the library's commands (:mod:`mgps.cli`) and the paper's
 (:mod:`mgps.paper.cli`): ``--param NAME=VALUE`` for one sampler and ``--param
-SAMPLER:NAME=VALUE`` for a table of samplers, typed by the registry."""
+SAMPLER:NAME=VALUE`` for a table of samplers, typed by the registry; ``--device``, ``--dtype``
+and ``--quiet`` for every command that samples."""
 
 from __future__ import annotations
 
+import argparse
 import inspect
 from typing import Any
 
+from .devices import DEVICE_HELP, DTYPES
 from .registry import SAMPLERS, Entry, parse_value
 
-__all__ = ["parse_params", "sampler_overrides"]
+__all__ = ["add_run_arguments", "parse_params", "sampler_overrides"]
+
+
+def add_run_arguments(
+    parser: argparse.ArgumentParser, *, dtype: bool = True, quiet: bool = True
+) -> None:
+    """``--device`` (and ``--dtype`` for commands with network priors, ``--quiet`` for those
+    with progress bars) on a command that samples."""
+    parser.add_argument(
+        "--device",
+        default="auto",
+        metavar="DEVICE",
+        help=f"where to sample: {DEVICE_HELP} (default auto; under accelerate launch each "
+        "process takes its own GPU)",
+    )
+    if dtype:
+        parser.add_argument(
+            "--dtype",
+            default="float32",
+            choices=list(DTYPES),
+            help="precision of a network prior's weights (default float32; the samplers' own "
+            "state stays in float32)",
+        )
+    if quiet:
+        parser.add_argument(
+            "--quiet",
+            action="store_true",
+            help="no progress bars or per-cell lines (bars also stay off when stderr is not a "
+            "terminal)",
+        )
+
 
 _RESERVED = {"generator", "x_init", "num_samples"}
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from .arguments import parse_params
+from .arguments import add_run_arguments, parse_params
 from .registry import SAMPLERS
 from .types import SamplerDivergedError
 
@@ -69,10 +69,13 @@ def cmd_priors(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     import json
 
+    from .devices import parse_dtype, pick_device
     from .pipeline import Progress, prepare, restore_stream
+    from .progress import bars_wanted, say, step_bar
     from .registry import OPERATORS
     from .utils.images import save_image
 
+    device = pick_device(args.device)  # a device that is not there: a message, at once
     entry = SAMPLERS[args.sampler]
     op_entry = OPERATORS[args.operator]
     params = parse_params(entry, args.param)
@@ -91,27 +94,31 @@ def cmd_restore(args: argparse.Namespace) -> int:
         mask_drawn_means=args.mask_convention,
         sigma_y=args.sigma_y,
         seed=args.seed,
+        device=device,
+        dtype=parse_dtype(args.dtype),
     )
     for note in setup.notes:
         print(f"note: {note}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     result = None
-    for update in restore_stream(
-        setup,
-        args.sampler,
-        num_samples=args.n_samples,
-        params=params,
-        seed=args.seed,
-        every=max(1, args.progress_every),
-    ):
-        if isinstance(update, Progress):
-            if args.progress_every and update.index % args.progress_every == 0:
-                print(
-                    f"step {update.index + 1}/{update.num_steps} t={update.t} ‖y − A(x̂0)‖={float(update.residual_norm.mean()):.3f} ({update.seconds:.1f} s)"
-                )
-        else:
-            result = update
+    with step_bar(enabled=bars_wanted(args.quiet), desc=entry.label, position=0) as on_step:
+        for update in restore_stream(
+            setup,
+            args.sampler,
+            num_samples=args.n_samples,
+            params=params,
+            seed=args.seed,
+            every=max(1, args.progress_every),
+            on_step=on_step,
+        ):
+            if isinstance(update, Progress):
+                if args.progress_every and update.index % args.progress_every == 0:
+                    say(
+                        f"step {update.index + 1}/{update.num_steps} t={update.t} ‖y − A(x̂0)‖={float(update.residual_norm.mean()):.3f} ({update.seconds:.1f} s)"
+                    )
+            else:
+                result = update
     assert result is not None
     save_image(setup.x_true, out / "input.png")
     save_image(result.observation, out / "observation.png")
@@ -126,7 +133,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     print(
         f"{entry.label} on {args.operator} with {args.prior}: PSNR {sum(m['psnr']) / len(m['psnr']):.2f} dB, "
         f"SSIM {sum(m['ssim']) / len(m['ssim']):.3f}, ‖y − A(x̂)‖ {sum(m['residual_norm']) / len(m['residual_norm']):.3f} "
-        f"(noise level {m['expected_residual_norm']:.3f}), {m['seconds']:.1f} s, {m['network_calls']} network calls. Wrote {out}/"
+        f"(noise level {m['expected_residual_norm']:.3f}), {m['seconds']:.1f} s, {m['network_calls']} network calls on {device}. Wrote {out}/"
     )
     return 0
 
@@ -202,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--progress-every", type=int, default=0, help="print progress every N steps (0: quiet)"
     )
     p.add_argument("--out", required=True, help="output folder")
+    add_run_arguments(p)
     p.set_defaults(func=cmd_restore)
 
     # The reproduction commands: the one place the library's command line reaches mgps.paper.

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +23,7 @@ from .metrics import psnr, ssim
 from .operators.base import measure
 from .registry import OPERATORS, PRIORS, SAMPLERS
 from .samplers.common import is_latent, run
-from .types import InverseProblem, Operator, Prior, SamplerDivergedError
+from .types import InverseProblem, Operator, Prior, SamplerDivergedError, Step
 
 __all__ = [
     "RestoreSetup",
@@ -120,6 +120,7 @@ def prepare(
     sigma_y: float = 0.05,
     seed: int = 0,
     device: torch.device | str | None = None,
+    dtype: torch.dtype | None = None,
 ) -> RestoreSetup:
     """Load the prior and the image (centre-cropped and resized to the prior's size), build the
     operator and draw the noisy observation.
@@ -133,7 +134,8 @@ def prepare(
         mask_drawn_means: whether white/opaque pixels of ``mask`` are ``"missing"`` or ``"observed"``.
         sigma_y: observation noise standard deviation, in [-1, 1] image units.
         seed: seed of the observation noise.
-        device: where to run.
+        device: where to run (for a prior given by name).
+        dtype: the network's dtype (float32, float16, bfloat16; for a prior given by name).
 
     Raises:
         ValueError: unknown names, unreadable images or masks, masks with nothing to restore or
@@ -143,7 +145,7 @@ def prepare(
     from .utils.images import load_image, load_mask
 
     prior_name = prior if isinstance(prior, str) else type(prior).__name__
-    prior_obj = load_prior(prior, device=device) if isinstance(prior, str) else prior
+    prior_obj = load_prior(prior, device=device, dtype=dtype) if isinstance(prior, str) else prior
     entry = OPERATORS[operator]
     if not isinstance(sigma_y, int | float) or not math.isfinite(sigma_y) or not 0 < sigma_y <= 2:
         raise ValueError(f"sigma_y must be in (0, 2] (image units in [-1, 1]); got {sigma_y}")
@@ -192,9 +194,11 @@ def restore_stream(
     seed: int = 0,
     every: int = 1,
     x_init: Tensor | None = None,
+    on_step: Callable[[Step], None] | None = None,
 ) -> Iterator[Progress | Result]:
     """Run ``sampler`` and yield a :class:`Progress` every ``every`` steps (decoded to images),
-    then one :class:`Result`.
+    then one :class:`Result`. ``on_step`` (optional) is called with every sampler
+    :class:`~mgps.types.Step`, decoded or not (a progress bar).
 
     Raises:
         ValueError: unknown sampler or parameter, incompatible sampler/operator/prior.
@@ -235,6 +239,8 @@ def restore_stream(
             seconds += time.perf_counter() - start
             break
         last = step
+        if on_step is not None:
+            on_step(step)
         if step.index % every == 0 or step.index == step.num_steps - 1:
             x0 = _to_image(setup.prior, step.x0_hat.detach())
             mid = step.extras.get("midpoint")

@@ -211,7 +211,7 @@ class EcgPrior(NetworkPrior):
     def __repr__(self) -> str:
         return (
             f"EcgPrior(name={self.name!r}, shape={self.shape}, T={self.num_train_timesteps}, "
-            f"channels={self.net.config.channels}, dtype={self.dtype}, device={self.device})"
+            f"channels={self.net.config.channels}, dtype={self.network_dtype}, device={self.device})"
         )
 
 

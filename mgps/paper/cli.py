@@ -24,7 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from ..arguments import parse_params, sampler_overrides
+from ..arguments import add_run_arguments, parse_params, sampler_overrides
+from ..devices import parse_dtype
+from ..progress import say
 from ..registry import SAMPLERS
 
 __all__ = ["add_commands", "add_ecg_commands"]
@@ -32,9 +34,10 @@ __all__ = ["add_commands", "add_ecg_commands"]
 
 # --------------------------------------------------------------------------- images
 def cmd_images_table(args: argparse.Namespace) -> int:
+    from .cells import process_device
     from .images import DEFAULT_OPERATORS, table
 
-    table(
+    result = table(
         args.prior,
         args.images,
         args.out,
@@ -44,12 +47,18 @@ def cmd_images_table(args: argparse.Namespace) -> int:
         sigma_y=args.sigma_y,
         num_images=args.n_images,
         seed=args.seed,
+        device=process_device(args.device),
+        dtype=parse_dtype(args.dtype),
+        quiet=args.quiet,
+        log=None if args.quiet else say,
     )
-    print((Path(args.out) / "images_table.md").read_text())
+    if result is not None:  # the main process (the others only computed cells)
+        print((Path(args.out) / "images_table.md").read_text())
     return 0
 
 
 def cmd_images_exact(args: argparse.Namespace) -> int:
+    from .cells import process_device
     from .exact_images import exact_table
 
     steps = {}
@@ -57,7 +66,7 @@ def cmd_images_exact(args: argparse.Namespace) -> int:
         name, _, value = item.partition("=")
         SAMPLERS[name]
         steps[name] = int(value)
-    exact_table(
+    result = exact_table(
         args.out,
         operators=args.operators.split(","),
         samplers=args.samplers.split(",") if args.samplers else None,
@@ -67,8 +76,12 @@ def cmd_images_exact(args: argparse.Namespace) -> int:
         steps=steps,
         overrides=sampler_overrides(args.param),
         seed=args.seed,
+        device=process_device(args.device),
+        quiet=args.quiet,
+        log=None if args.quiet else say,
     )
-    print((Path(args.out) / "exact_table.md").read_text())
+    if result is not None:
+        print((Path(args.out) / "exact_table.md").read_text())
     return 0
 
 
@@ -97,6 +110,7 @@ def add_image_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n-images", type=int, default=None)
     p.add_argument("--sigma-y", type=float, default=0.05)
     p.add_argument("--seed", type=int, default=0)
+    add_run_arguments(p)
     p.set_defaults(func=cmd_images_table)
 
     p = images.add_parser(
@@ -116,12 +130,14 @@ def add_image_commands(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--param", action="append", metavar="SAMPLER:NAME=VALUE")
     p.add_argument("--seed", type=int, default=0)
+    add_run_arguments(p, dtype=False)
     p.set_defaults(func=cmd_images_exact)
 
 
 # --------------------------------------------------------------------------- ECG
 def cmd_ecg_table(args: argparse.Namespace) -> int:
     """Run :func:`mgps.paper.ecg.table` and print the Markdown table."""
+    from .cells import process_device
     from .ecg import table
 
     prior: Any = args.prior
@@ -129,7 +145,7 @@ def cmd_ecg_table(args: argparse.Namespace) -> int:
         from ..ecg.prior import load_ecg_prior
 
         prior = load_ecg_prior(prior)
-    table(
+    result = table(
         args.out,
         prior=prior,
         data_path=args.data,
@@ -141,9 +157,13 @@ def cmd_ecg_table(args: argparse.Namespace) -> int:
         sigma_y=args.sigma_y,
         seed=args.seed,
         chunk_windows=args.chunk_windows,
-        log=(lambda *_: None) if args.quiet else print,
+        device=process_device(args.device),
+        dtype=parse_dtype(args.dtype),
+        quiet=args.quiet,
+        log=None if args.quiet else say,
     )
-    print((Path(args.out) / "ecg_table.md").read_text())
+    if result is not None:
+        print((Path(args.out) / "ecg_table.md").read_text())
     return 0
 
 
@@ -179,13 +199,19 @@ def add_ecg_commands(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--sigma-y", type=float, default=0.05)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--chunk-windows", type=int, default=None, help="windows per sampler call")
-    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument(
+        "--chunk-windows",
+        type=int,
+        default=None,
+        help="windows per sampler call (a chunk × a sampler is the unit spread over processes)",
+    )
+    add_run_arguments(p)
     p.set_defaults(func=cmd_ecg_table)
 
 
 # --------------------------------------------------------------------------- Gaussian mixtures
 def cmd_gmm_sample(args: argparse.Namespace) -> int:
+    from ..devices import pick_device
     from .gmm import load_problem, run_sampler
 
     entry = SAMPLERS[args.sampler]
@@ -194,8 +220,11 @@ def cmd_gmm_sample(args: argparse.Namespace) -> int:
         overrides["num_steps"] = args.steps
     if args.n_samples < 1:
         raise ValueError(f"--n-samples must be at least 1, got {args.n_samples}")
+    device = pick_device(args.device)
     inst = load_problem(args.problem)
-    x, seconds = run_sampler(inst, args.sampler, args.n_samples, args.seed, **overrides)
+    x, seconds = run_sampler(
+        inst, args.sampler, args.n_samples, args.seed, device=device, **overrides
+    )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     np.save(out, x.numpy())
@@ -214,12 +243,13 @@ def _parse_settings(text: str) -> list[tuple[int, int]]:
 
 
 def cmd_gmm_table(args: argparse.Namespace) -> int:
+    from .cells import process_device
     from .gmm import table
 
     samplers = args.samplers.split(",") if args.samplers else None
     for n in samplers or []:
         SAMPLERS[n]
-    table(
+    result = table(
         args.out,
         settings=_parse_settings(args.settings),
         num_instances=args.instances,
@@ -229,12 +259,17 @@ def cmd_gmm_table(args: argparse.Namespace) -> int:
         samplers=samplers,
         overrides=sampler_overrides(args.param),
         seed=args.seed,
+        device=process_device(args.device),
+        quiet=args.quiet,
+        log=None if args.quiet else say,
     )
-    print((Path(args.out) / "gmm_table.md").read_text())
+    if result is not None:  # the main process (the others only computed cells)
+        print((Path(args.out) / "gmm_table.md").read_text())
     return 0
 
 
 def cmd_gmm_ablation(args: argparse.Namespace) -> int:
+    from ..devices import pick_device
     from .gmm import ablation
 
     ablation(
@@ -248,6 +283,7 @@ def cmd_gmm_ablation(args: argparse.Namespace) -> int:
         num_steps=args.steps,
         sigma_y=args.sigma_y,
         seed=args.seed,
+        device=pick_device(args.device),
     )
     print((Path(args.out) / "gmm_ablation.md").read_text())
     return 0
@@ -279,6 +315,7 @@ def add_gmm_commands(sub: argparse._SubParsersAction) -> None:
         help="override a sampler parameter (repeatable)",
     )
     p.add_argument("--out", required=True, help="output .npy of shape (N, d)")
+    add_run_arguments(p, dtype=False, quiet=False)
     p.set_defaults(func=cmd_gmm_sample)
 
     p = gmm.add_parser("table", help="Table 1: SW to the exact posterior for every sampler")
@@ -298,6 +335,7 @@ def add_gmm_commands(sub: argparse._SubParsersAction) -> None:
         help="override, e.g. mgps:midpoint=1",
     )
     p.add_argument("--seed", type=int, default=0)
+    add_run_arguments(p, dtype=False)
     p.set_defaults(func=cmd_gmm_table)
 
     p = gmm.add_parser(
@@ -313,6 +351,7 @@ def add_gmm_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--sigma-y", type=float, default=0.05)
     p.add_argument("--seed", type=int, default=0)
+    add_run_arguments(p, dtype=False, quiet=False)
     p.set_defaults(func=cmd_gmm_ablation)
 
 

@@ -38,7 +38,8 @@ import json
 import math
 import platform
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -48,9 +49,11 @@ import torch
 from ..ecg.data import load_ecg_data
 from ..ecg.tasks import ECG_DEFAULTS, PAPER_STEPS, TASKS, sampler_kwargs, window_metrics
 from ..metrics import t_interval
+from ..progress import say
 from ..registry import OPERATORS, SAMPLERS
 from ..samplers.common import operator_supports, sample
 from ..types import InverseProblem, SamplerDivergedError
+from .cells import Cell, launch_state, process_device, run_cells
 
 __all__ = [
     "PAPER_STEPS",
@@ -105,8 +108,11 @@ def table(
     sigma_y: float = 0.05,
     seed: int = 0,
     chunk_windows: int | None = None,
-    log=print,
-) -> dict[str, Any]:
+    device: torch.device | str = "cpu",
+    dtype: torch.dtype = torch.float32,
+    quiet: bool = False,
+    log: Callable[[str], None] | None = say,
+) -> dict[str, Any] | None:
     """Run the benchmark; write ``ecg_table.json`` and ``ecg_table.md`` in ``out_dir``.
 
     Args:
@@ -121,19 +127,28 @@ def table(
         overrides: per-sampler keyword overrides, e.g. ``{"mgps": {"num_steps": 300}}``.
         sigma_y: observation noise.
         seed: seeds the window choice, the observation noise and the samplers.
-        chunk_windows: windows per sampler call (default: all at once).
-        log: progress callback (``print``; pass ``lambda *_: None`` to silence).
+        chunk_windows: windows per sampler call (default: all at once); a chunk of windows ×
+            a sampler is a cell, the unit spread over the processes of ``accelerate launch``.
+        device: where the prior samples (a name is checked by
+            :func:`mgps.paper.cells.process_device`).
+        dtype: the network's dtype (a prior given by name).
+        quiet: no progress bars.
+        log: a line per finished cell (``None``: silent).
 
     Returns:
-        ``{"config", "summary", "records"}`` (also written as JSON).
+        ``{"config", "summary", "records"}`` (also written as JSON) on the main process,
+        ``None`` on the others. The cells are kept in ``out_dir/cells/ecg_table/``: a rerun
+        resumes.
     """
+    device = process_device(device) if isinstance(device, str) else torch.device(device)
     if isinstance(prior, str):
         from ..priors.loading import load_prior
 
         prior_name = prior
-        prior = load_prior(prior)
+        prior = load_prior(prior, device=device, dtype=dtype)
     else:
         prior_name = getattr(prior, "name", type(prior).__name__)
+        prior = prior.to(device=device, dtype=dtype) if hasattr(prior, "to") else prior
     if num_windows < 1 or num_samples < 1:
         raise ValueError(
             f"need at least one window and one sample, got {num_windows}, {num_samples}"
@@ -144,6 +159,7 @@ def table(
     for task in tasks:
         if task not in TASKS:
             raise ValueError(f"unknown ECG task {task!r}; choose among {', '.join(TASKS)}")
+    overrides = overrides or {}
     data = load_ecg_data(data_path)
     length = int(prior.shape[-1])
     if data.windows.shape[-1] < length:
@@ -154,81 +170,122 @@ def table(
     idx = select_windows(data.is_test, data.record, num_windows, seed)
     x_all = torch.from_numpy(data.windows[idx][..., :length]).to(prior.dtype)
     chunk = chunk_windows or num_windows
-    records: list[dict[str, Any]] = []
+    common = {
+        "prior": prior_name,
+        "data": str(data_path or "default"),
+        "windows": [int(i) for i in idx],
+        "num_samples": num_samples,
+        "sigma_y": sigma_y,
+        "seed": seed,
+        "dtype": str(dtype),
+    }
+    cells: list[Cell] = []
     skipped: list[str] = []
     for task in tasks:
         op_name, op_params = TASKS[task]
         operator = OPERATORS[op_name].obj(tuple(prior.shape), **op_params)
-        missing = operator.missing_mask()
-        g = torch.Generator().manual_seed(seed + 17)
-        y_all = operator.A(x_all) + sigma_y * torch.randn(
-            (num_windows, operator.y_dim), generator=g, dtype=x_all.dtype
-        )
-        zero_fill = operator.A_pinv(y_all)
-        for w in range(num_windows):
-            m = window_metrics(zero_fill[w : w + 1], x_all[w], missing, task)
-            records.append(
-                {
-                    "task": task,
-                    "sampler": "zero-fill",
-                    "window": int(idx[w]),
-                    **m,
-                    "seconds": 0.0,
-                    "failed": "",
-                }
-            )
+        cells.append(Cell(f"{task}-zero-fill", {**common, "task": task, "sampler": None}))
         for name in samplers:
             if not _supports(name, operator):
                 skipped.append(f"{name}×{task}")
                 continue
-            kwargs = sampler_kwargs(name, (overrides or {}).get(name))
+            kwargs = sampler_kwargs(name, overrides.get(name))
             for c0 in range(0, num_windows, chunk):
                 c1 = min(num_windows, c0 + chunk)
-                y = y_all[c0:c1].repeat_interleave(num_samples, dim=0)
-                problem = InverseProblem(operator, y, sigma_y)
-                start = time.perf_counter()
-                failed = ""
-                try:
-                    x = sample(
-                        name,
-                        prior,
-                        problem,
-                        num_samples=len(y),
-                        generator=torch.Generator().manual_seed(seed + 1000 + c0),
-                        **kwargs,
-                    )
-                except SamplerDivergedError as exc:
-                    failed = str(exc)
-                seconds = (time.perf_counter() - start) / (c1 - c0)
-                for w in range(c0, c1):
-                    if failed:
-                        m = {k: math.nan for k in ("mae", "rmse", "mae_mean")}
-                    else:
-                        m = window_metrics(
-                            x[(w - c0) * num_samples : (w - c0 + 1) * num_samples],
-                            x_all[w],
-                            missing,
-                            task,
-                        )
-                    records.append(
-                        {
-                            "task": task,
-                            "sampler": name,
-                            "window": int(idx[w]),
-                            **m,
-                            "seconds": seconds,
-                            "failed": failed,
-                        }
-                    )
-                log(
-                    f"{task:14s} {name:8s} windows {c0}-{c1 - 1}: "
-                    + (
-                        f"FAILED {failed[:80]}"
-                        if failed
-                        else f"MAE {np.mean([r['mae'] for r in records[-(c1 - c0) :]]):.4f} "
-                        f"({seconds:.1f} s/window)"
-                    )
+                spec = {
+                    **common,
+                    "task": task,
+                    "sampler": name,
+                    "kwargs": kwargs,
+                    "chunk": [c0, c1],
+                }
+                cells.append(Cell(f"{task}-{name}-windows{c0}-{c1 - 1}", spec))
+
+    @lru_cache(maxsize=2)
+    def observe(task: str):
+        """The task's operator, missing mask, and observations of every window."""
+        op_name, op_params = TASKS[task]
+        operator = OPERATORS[op_name].obj(tuple(prior.shape), **op_params)
+        g = torch.Generator().manual_seed(seed + 17)
+        y_all = operator.A(x_all) + sigma_y * torch.randn(
+            (num_windows, operator.y_dim), generator=g, dtype=x_all.dtype
+        )
+        return operator, operator.missing_mask(), y_all
+
+    def compute(cell: Cell, on_step) -> list[dict[str, Any]]:
+        task, name = cell.spec["task"], cell.spec["sampler"]
+        operator, missing, y_all = observe(task)
+        if name is None:  # A⁺y: observed entries kept, zeros (the baseline) elsewhere
+            zero_fill = operator.A_pinv(y_all)
+            return [
+                {
+                    "task": task,
+                    "sampler": "zero-fill",
+                    "window": int(idx[w]),
+                    **window_metrics(zero_fill[w : w + 1], x_all[w], missing, task),
+                    "seconds": 0.0,
+                    "failed": "",
+                }
+                for w in range(num_windows)
+            ]
+        c0, c1 = cell.spec["chunk"]
+        y = y_all[c0:c1].repeat_interleave(num_samples, dim=0)
+        problem = InverseProblem(operator, y, sigma_y)
+        start = time.perf_counter()
+        failed = ""
+        try:
+            x = sample(
+                name,
+                prior,
+                problem,
+                num_samples=len(y),
+                generator=torch.Generator().manual_seed(seed + 1000 + c0),
+                on_step=on_step,
+                **cell.spec["kwargs"],
+            ).cpu()
+        except SamplerDivergedError as exc:
+            failed = str(exc)
+        seconds = (time.perf_counter() - start) / (c1 - c0)
+        rows = []
+        for w in range(c0, c1):
+            if failed:
+                m = {k: math.nan for k in ("mae", "rmse", "mae_mean")}
+            else:
+                m = window_metrics(
+                    x[(w - c0) * num_samples : (w - c0 + 1) * num_samples],
+                    x_all[w],
+                    missing,
+                    task,
                 )
+            rows.append(
+                {
+                    "task": task,
+                    "sampler": name,
+                    "window": int(idx[w]),
+                    **m,
+                    "seconds": seconds,
+                    "failed": failed,
+                }
+            )
+        return rows
+
+    def describe(cell: Cell, rows: list[dict[str, Any]]) -> str:
+        head = f"{rows[0]['task']:14s} {rows[0]['sampler']:8s} "
+        if cell.spec["sampler"] is None:
+            return head + f"MAE {np.mean([r['mae'] for r in rows]):.4f}"
+        c0, c1 = cell.spec["chunk"]
+        if rows[0]["failed"]:
+            return head + f"windows {c0}-{c1 - 1}: FAILED {rows[0]['failed'][:80]}"
+        return (
+            head + f"windows {c0}-{c1 - 1}: MAE {np.mean([r['mae'] for r in rows]):.4f} "
+            f"({rows[0]['seconds']:.1f} s/window)"
+        )
+
+    records = run_cells(
+        out_dir, "ecg_table", cells, compute, quiet=quiet, log=log, describe=describe
+    )
+    if records is None:
+        return None
     summary = summarise(records, tasks, ["zero-fill", *samplers])
     info = getattr(prior, "info", {}) or {}
     config = {
@@ -242,9 +299,12 @@ def table(
         "sigma_y": sigma_y,
         "seed": seed,
         "tasks": {t: {"operator": TASKS[t][0], "params": TASKS[t][1]} for t in tasks},
-        "sampler_kwargs": {n: sampler_kwargs(n, (overrides or {}).get(n)) for n in samplers},
+        "sampler_kwargs": {n: sampler_kwargs(n, overrides.get(n)) for n in samplers},
         "skipped": skipped,
         "chunk_windows": chunk,
+        "device": str(device),
+        "dtype": str(dtype).replace("torch.", ""),
+        "processes": launch_state().num_processes,
         "torch_threads": torch.get_num_threads(),
         "machine": platform.processor() or platform.machine(),
     }

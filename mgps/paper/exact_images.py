@@ -18,7 +18,8 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +29,12 @@ import torch
 from ..metrics import random_directions, sliced_wasserstein
 from ..operators.base import measure
 from ..presets import task_defaults
+from ..progress import say
 from ..registry import OPERATORS, PRIORS, SAMPLERS
 from ..samplers.common import operator_supports, sample
 from ..types import SamplerDivergedError
 from ..utils.assets import ASSETS_DIR
+from .cells import Cell, launch_state, process_device, run_cells
 
 __all__ = ["exact_table", "DEFAULT_STEPS"]
 
@@ -69,80 +72,112 @@ def exact_table(
     steps: dict[str, int] | None = None,
     overrides: dict[str, dict[str, Any]] | None = None,
     seed: int = 0,
-    log=print,
-) -> dict[str, Any]:
-    """Run the benchmark; write ``exact_table.json`` and ``exact_table.md`` in ``out_dir``."""
+    device: torch.device | str = "cpu",
+    quiet: bool = False,
+    log: Callable[[str], None] | None = say,
+) -> dict[str, Any] | None:
+    """Run the benchmark; write ``exact_table.json`` and ``exact_table.md`` in ``out_dir``.
+
+    Each cell (operator × image × sampler, and each image's reference rows) runs through
+    :func:`mgps.paper.cells.run_cells` (spread over the processes of ``accelerate launch``,
+    kept in ``out_dir/cells/exact_table/``, resumed on a rerun). Returns the result on the main
+    process and ``None`` on the others.
+    """
     prior = PRIORS["digits-exact"].obj(dtype=torch.float32)
     samplers = list(samplers or SAMPLERS.names(with_tag="pixel"))
     steps = {**DEFAULT_STEPS, **(steps or {})}
+    overrides = overrides or {}
+    device = process_device(device) if isinstance(device, str) else torch.device(device)
+    sampling_prior = prior if device.type == "cpu" else prior.to(device=device)
     images = held_out_digits(num_images)
     directions = random_directions(784, 100, seed=seed)
-    records: list[dict[str, Any]] = []
+    common = {"num_samples": num_samples, "sigma_y": sigma_y, "seed": seed}
+    cells: list[Cell] = []
     for op_name in operators:
         op = OPERATORS[op_name].obj(prior.shape)
         for k in range(num_images):
-            problem = measure(
-                images[k : k + 1], op, sigma_y, torch.Generator().manual_seed(seed + k)
-            )
-            posterior = prior.posterior_for(problem)
-            g = torch.Generator().manual_seed(seed + 1000 + k)
-            exact = posterior.sample(num_samples, g).reshape(num_samples, -1)
-            exact_mean = posterior.mean()
-            base = {"operator": op_name, "image": k}
-
-            def score(
-                x: torch.Tensor,
-                label: str,
-                seconds: float,
-                base=base,
-                exact=exact,
-                exact_mean=exact_mean,
-            ) -> dict[str, Any]:
-                x = x.reshape(x.shape[0], -1).double()
-                return {
-                    **base,
-                    "sampler": label,
-                    "sw": sliced_wasserstein(x, exact, directions=directions),
-                    "mean_rmse": float((x.mean(0) - exact_mean).pow(2).mean().sqrt()),
-                    "seconds": seconds,
-                    "diverged": False,
-                }
-
-            records.append(score(posterior.sample(num_samples, g), "exact (second draw)", 0.0))
-            records.append(score(prior.sample(num_samples, g), "prior", 0.0))
+            where = {**common, "operator": op_name, "image": k}
+            cells.append(Cell(f"{op_name}-image{k}-reference", {**where, "sampler": None}))
             for name in samplers:
                 if not operator_supports(SAMPLERS[name].tags, op):
                     continue
                 params = {
                     "num_steps": steps.get(name, 1000),
                     **task_defaults(name, op_name),
-                    **(overrides or {}).get(name, {}),
+                    **overrides.get(name, {}),
                 }
-                start = time.perf_counter()
-                try:
-                    x = sample(
-                        name,
-                        prior,
-                        problem,
-                        num_samples=num_samples,
-                        generator=torch.Generator().manual_seed(seed + 2000 + k),
-                        **params,
-                    )
-                    rec = score(x, name, time.perf_counter() - start)
-                except SamplerDivergedError:
-                    rec = {
-                        **base,
-                        "sampler": name,
-                        "sw": math.nan,
-                        "mean_rmse": math.nan,
-                        "seconds": math.nan,
-                        "diverged": True,
-                    }
-                rec["params"] = params
-                records.append(rec)
-                log(
-                    f"{op_name:6s} image {k} {name:8s} SW {rec['sw']:.3f} mean RMSE {rec['mean_rmse']:.3f} ({rec['seconds']:.1f} s)"
+                cells.append(
+                    Cell(f"{op_name}-image{k}-{name}", {**where, "sampler": name, "params": params})
                 )
+
+    @lru_cache(maxsize=2)
+    def problem_for(op_name: str, k: int):
+        op = OPERATORS[op_name].obj(prior.shape)
+        problem = measure(images[k : k + 1], op, sigma_y, torch.Generator().manual_seed(seed + k))
+        posterior = prior.posterior_for(problem)
+        exact = posterior.sample(num_samples, torch.Generator().manual_seed(seed + 1000 + k))
+        return problem, posterior, exact.reshape(num_samples, -1), posterior.mean()
+
+    def compute(cell: Cell, on_step) -> list[dict[str, Any]]:
+        op_name, k, name = cell.spec["operator"], cell.spec["image"], cell.spec["sampler"]
+        problem, posterior, exact, exact_mean = problem_for(op_name, k)
+        base = {"operator": op_name, "image": k}
+
+        def score(x: torch.Tensor, label: str, seconds: float) -> dict[str, Any]:
+            x = x.reshape(x.shape[0], -1).double().cpu()
+            return {
+                **base,
+                "sampler": label,
+                "sw": sliced_wasserstein(x, exact, directions=directions),
+                "mean_rmse": float((x.mean(0) - exact_mean).pow(2).mean().sqrt()),
+                "seconds": seconds,
+                "diverged": False,
+            }
+
+        if name is None:  # a second exact draw (the Monte-Carlo floor) and the prior (the scale)
+            g = torch.Generator().manual_seed(seed + 1000 + k)
+            posterior.sample(num_samples, g)  # the reference draws: skip them
+            return [
+                score(posterior.sample(num_samples, g), "exact (second draw)", 0.0),
+                score(prior.sample(num_samples, g), "prior", 0.0),
+            ]
+        params = dict(cell.spec["params"])
+        start = time.perf_counter()
+        try:
+            x = sample(
+                name,
+                sampling_prior,
+                problem,
+                num_samples=num_samples,
+                generator=torch.Generator().manual_seed(seed + 2000 + k),
+                on_step=on_step,
+                **params,
+            )
+            rec = score(x, name, time.perf_counter() - start)
+        except SamplerDivergedError:
+            rec = {
+                **base,
+                "sampler": name,
+                "sw": math.nan,
+                "mean_rmse": math.nan,
+                "seconds": math.nan,
+                "diverged": True,
+            }
+        rec["params"] = params
+        return [rec]
+
+    def describe(cell: Cell, records: list[dict[str, Any]]) -> str:
+        return "; ".join(
+            f"{r['operator']:6s} image {r['image']} {r['sampler']:8s} SW {r['sw']:.3f} "
+            f"mean RMSE {r['mean_rmse']:.3f} ({r['seconds']:.1f} s)"
+            for r in records
+        )
+
+    records = run_cells(
+        out_dir, "exact_table", cells, compute, quiet=quiet, log=log, describe=describe
+    )
+    if records is None:
+        return None
     labels = ["exact (second draw)", "prior", *samplers]
     summary: dict[str, Any] = {}
     for op_name in operators:
@@ -166,6 +201,8 @@ def exact_table(
         "sigma_y": sigma_y,
         "steps": steps,
         "seed": seed,
+        "device": str(device),
+        "processes": launch_state().num_processes,
         "torch_threads": torch.get_num_threads(),
     }
     out = Path(out_dir)
@@ -181,16 +218,16 @@ def exact_table(
         "|---|" + "---|" * len(labels),
     ]
     for op_name in operators:
-        cells = []
+        row = []
         for label in labels:
             s = summary[op_name].get(label)
-            cells.append(
+            row.append(
                 "–"
                 if s is None
                 else f"{s['sw']:.2f} / {s['mean_rmse']:.3f}"
                 + (f" ({s['diverged']} diverged)" if s["diverged"] else "")
             )
-        lines.append(f"| {op_name} | " + " | ".join(cells) + " |")
+        lines.append(f"| {op_name} | " + " | ".join(row) + " |")
     lines += [
         "",
         f"SW over pixels / RMSE of the sample mean against the exact posterior mean (both lower is better), "

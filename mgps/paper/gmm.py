@@ -11,8 +11,9 @@ import json
 import math
 import platform
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +23,11 @@ import torch
 from ..metrics import random_directions, sliced_wasserstein
 from ..operators.matrix import MatrixOperator
 from ..priors.gaussian_mixture import GaussianMixturePrior, gmm25
+from ..progress import say
 from ..registry import SAMPLERS
 from ..samplers.common import sample
-from ..types import InverseProblem, SamplerDivergedError
+from ..types import InverseProblem, SamplerDivergedError, Step
+from .cells import Cell, launch_state, process_device, run_cells
 
 __all__ = [
     "GMM_DEFAULTS",
@@ -141,11 +144,18 @@ def run_sampler(
     seed: int,
     *,
     dtype: torch.dtype = torch.float64,
+    device: torch.device | str = "cpu",
+    on_step: Callable[[Step], None] | None = None,
     **overrides: Any,
 ) -> tuple[torch.Tensor, float]:
-    """Posterior samples of sampler ``name`` (run in ``dtype``) and the wall time in seconds."""
+    """Posterior samples of sampler ``name`` (run in ``dtype`` on ``device``), as float64 on
+    the CPU, and the wall time in seconds. The noise comes from a CPU generator seeded with
+    ``seed``, so a seed draws the same noise on every device."""
     kwargs = sampler_kwargs(name, overrides)
-    prior = inst.prior if dtype == inst.prior.dtype else inst.prior.to(dtype=dtype)
+    device = torch.device(device)
+    prior = inst.prior
+    if dtype != prior.dtype or device.type != "cpu":
+        prior = prior.to(device=device, dtype=dtype)
     start = time.perf_counter()
     x = sample(
         name,
@@ -153,9 +163,12 @@ def run_sampler(
         inst.problem,
         num_samples=num_samples,
         generator=torch.Generator().manual_seed(seed),
+        on_step=on_step,
         **kwargs,
     )
-    return x.to(torch.float64), time.perf_counter() - start
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return x.to(device="cpu", dtype=torch.float64), time.perf_counter() - start
 
 
 def _ci95(values: Sequence[float]) -> tuple[float, float]:
@@ -172,6 +185,22 @@ def _fmt(mean: float, half: float) -> str:
     return f"{mean:.2f} ± {half:.2f}" if not math.isnan(half) else f"{mean:.2f}"
 
 
+def instance_seed(seed: int, dim: int, k: int) -> int:
+    """The seed of instance ``k`` of the setting with dimension ``dim``."""
+    return seed * 1_000_003 + 1000 * dim + k
+
+
+@lru_cache(maxsize=4)
+def _instance_and_reference(
+    dim: int, obs_dim: int, sigma_y: float, inst_seed: int, num_samples: int
+) -> tuple[GMMInstance, torch.Tensor]:
+    """An instance and its ``num_samples`` reference draws of the exact posterior (the first
+    draws of the generator seeded ``inst_seed + 1``)."""
+    inst = make_instance(dim, obs_dim, sigma_y, inst_seed)
+    reference = inst.posterior.sample(num_samples, torch.Generator().manual_seed(inst_seed + 1))
+    return inst, reference
+
+
 def table(
     out_dir: str | Path,
     *,
@@ -184,8 +213,10 @@ def table(
     overrides: dict[str, dict[str, Any]] | None = None,
     seed: int = 0,
     dtype: torch.dtype = torch.float32,
-    log=print,
-) -> dict[str, Any]:
+    device: torch.device | str = "cpu",
+    quiet: bool = False,
+    log: Callable[[str], None] | None = say,
+) -> dict[str, Any] | None:
     """Run the Table 1 benchmark; write ``gmm_table.json`` and ``gmm_table.md`` in ``out_dir``.
 
     For every setting (d, d_y) and instance, each sampler draws ``num_samples`` samples; the SW
@@ -193,67 +224,97 @@ def table(
     with the wall time. A run that raises :class:`SamplerDivergedError` is counted as diverged
     and left out of the mean (the count is reported). Two reference rows calibrate the scale:
     a second set of exact posterior samples (the noise floor) and prior samples.
+
+    The cells (instance × sampler, and each instance's reference rows) run through
+    :func:`mgps.paper.cells.run_cells`: spread over the processes of ``accelerate launch``,
+    each kept in ``out_dir/cells/gmm_table/``, so that a rerun resumes. Returns the result on
+    the main process and ``None`` on the others.
     """
     samplers = list(samplers or SAMPLERS.names(with_tag="pixel"))
+    overrides = overrides or {}
+    device = process_device(device) if isinstance(device, str) else torch.device(device)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    records: list[dict[str, Any]] = []
+    common = {
+        "num_samples": num_samples,
+        "num_slices": num_slices,
+        "sigma_y": sigma_y,
+        "seed": seed,
+        "dtype": str(dtype).replace("torch.", ""),
+    }
+    cells = []
     for dim, obs_dim in settings:
-        directions = random_directions(dim, num_slices, seed=seed)
         for k in range(num_instances):
-            inst_seed = seed * 1_000_003 + 1000 * dim + k
-            inst = make_instance(dim, obs_dim, sigma_y, inst_seed)
+            where = {**common, "dim": dim, "obs_dim": obs_dim, "instance": k}
+            cells.append(Cell(f"d{dim}x{obs_dim}-i{k}-reference", {**where, "sampler": None}))
+            for name in samplers:
+                kwargs = sampler_kwargs(name, overrides.get(name))
+                cells.append(
+                    Cell(
+                        f"d{dim}x{obs_dim}-i{k}-{name}",
+                        {**where, "sampler": name, "kwargs": kwargs},
+                    )
+                )
+
+    def compute(cell: Cell, on_step) -> list[dict[str, Any]]:
+        dim, obs_dim, k, name = (
+            cell.spec[key] for key in ("dim", "obs_dim", "instance", "sampler")
+        )
+        inst_seed = instance_seed(seed, dim, k)
+        inst, reference = _instance_and_reference(dim, obs_dim, sigma_y, inst_seed, num_samples)
+        directions = random_directions(dim, num_slices, seed=seed)
+        base = {"dim": dim, "obs_dim": obs_dim, "instance": k, "seed": inst_seed}
+        if name is None:  # the exact posterior's second draw (the noise floor) and the prior
             g = torch.Generator().manual_seed(inst_seed + 1)
-            reference = inst.posterior.sample(num_samples, g)
-            base = {"dim": dim, "obs_dim": obs_dim, "instance": k, "seed": inst_seed}
+            inst.posterior.sample(num_samples, g)  # the reference draws: skip them
             floor = sliced_wasserstein(
                 inst.posterior.sample(num_samples, g), reference, directions=directions
-            )
-            records.append(
-                {
-                    **base,
-                    "sampler": "exact posterior",
-                    "sw": floor,
-                    "seconds": 0.0,
-                    "diverged": False,
-                }
             )
             prior_sw = sliced_wasserstein(
                 inst.prior.sample(num_samples, g), reference, directions=directions
             )
-            records.append(
-                {**base, "sampler": "prior", "sw": prior_sw, "seconds": 0.0, "diverged": False}
+            return [
+                {**base, "sampler": label, "sw": sw, "seconds": 0.0, "diverged": False}
+                for label, sw in (("exact posterior", floor), ("prior", prior_sw))
+            ]
+        try:
+            x, seconds = run_sampler(
+                inst,
+                name,
+                num_samples,
+                inst_seed + 2,
+                dtype=dtype,
+                device=device,
+                on_step=on_step,
+                **overrides.get(name, {}),
             )
-            for name in samplers:
-                try:
-                    x, seconds = run_sampler(
-                        inst,
-                        name,
-                        num_samples,
-                        inst_seed + 2,
-                        dtype=dtype,
-                        **(overrides or {}).get(name, {}),
-                    )
-                    sw, diverged, error = (
-                        sliced_wasserstein(x, reference, directions=directions),
-                        False,
-                        "",
-                    )
-                except SamplerDivergedError as exc:
-                    sw, seconds, diverged, error = math.nan, math.nan, True, str(exc)
-                records.append(
-                    {
-                        **base,
-                        "sampler": name,
-                        "sw": sw,
-                        "seconds": seconds,
-                        "diverged": diverged,
-                        "error": error,
-                    }
-                )
-                log(
-                    f"d={dim} d_y={obs_dim} instance {k}: {name:8s} SW={sw:.3f} ({seconds:.1f} s){' DIVERGED' if diverged else ''}"
-                )
+            sw, diverged, error = sliced_wasserstein(x, reference, directions=directions), False, ""
+        except SamplerDivergedError as exc:
+            sw, seconds, diverged, error = math.nan, math.nan, True, str(exc)
+        return [
+            {
+                **base,
+                "sampler": name,
+                "sw": sw,
+                "seconds": seconds,
+                "diverged": diverged,
+                "error": error,
+            }
+        ]
+
+    def describe(cell: Cell, records: list[dict[str, Any]]) -> str:
+        r = records[0]
+        head = f"d={r['dim']} d_y={r['obs_dim']} instance {r['instance']}: "
+        if cell.spec["sampler"] is None:
+            return head + ", ".join(f"{x['sampler']} SW={x['sw']:.3f}" for x in records)
+        flag = " DIVERGED" if r["diverged"] else ""
+        return head + f"{r['sampler']:8s} SW={r['sw']:.3f} ({r['seconds']:.1f} s){flag}"
+
+    records = run_cells(
+        out_dir, "gmm_table", cells, compute, quiet=quiet, log=log, describe=describe
+    )
+    if records is None:
+        return None
     summary = summarise(records, samplers, settings)
     result = {
         "config": {
@@ -264,7 +325,9 @@ def table(
             "sigma_y": sigma_y,
             "seed": seed,
             "sampler_dtype": str(dtype).replace("torch.", ""),
-            "sampler_kwargs": {n: sampler_kwargs(n, (overrides or {}).get(n)) for n in samplers},
+            "sampler_kwargs": {n: sampler_kwargs(n, overrides.get(n)) for n in samplers},
+            "device": str(device),
+            "processes": launch_state().num_processes,
             "torch_threads": torch.get_num_threads(),
             "machine": platform.processor() or platform.machine(),
         },
@@ -371,6 +434,7 @@ def ablation(
     lr: float = 0.1,
     seed: int = 0,
     dtype: torch.dtype = torch.float32,
+    device: torch.device | str = "cpu",
     log=print,
 ) -> dict[str, Any]:
     """Figure 4: MGPS's SW against the number of Adam steps per diffusion step (the same M at
@@ -380,7 +444,7 @@ def ablation(
     directions = random_directions(dim, num_slices, seed=seed)
     records = []
     for k in range(num_instances):
-        inst_seed = seed * 1_000_003 + 1000 * dim + k
+        inst_seed = instance_seed(seed, dim, k)
         inst = make_instance(dim, obs_dim, sigma_y, inst_seed)
         reference = inst.posterior.sample(num_samples, torch.Generator().manual_seed(inst_seed + 1))
         for eta in etas:
@@ -396,7 +460,7 @@ def ablation(
                 }
                 try:
                     x, seconds = run_sampler(
-                        inst, "mgps", num_samples, inst_seed + 2, dtype=dtype, **kw
+                        inst, "mgps", num_samples, inst_seed + 2, dtype=dtype, device=device, **kw
                     )
                     sw, diverged = sliced_wasserstein(x, reference, directions=directions), False
                 except SamplerDivergedError:

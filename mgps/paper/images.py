@@ -13,7 +13,8 @@ from __future__ import annotations
 import json
 import math
 import platform
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,12 @@ import numpy as np
 import torch
 
 from ..pipeline import image_shape_of, prepare, restore
+from ..priors.loading import load_prior
+from ..progress import say
 from ..registry import OPERATORS, SAMPLERS
 from ..samplers.common import is_latent, operator_supports
 from ..types import SamplerDivergedError
+from .cells import Cell, launch_state, process_device, run_cells
 
 __all__ = ["table", "DEFAULT_OPERATORS", "IMAGE_SUFFIXES"]
 
@@ -67,60 +71,110 @@ def table(
     sigma_y: float = 0.05,
     num_images: int | None = None,
     seed: int = 0,
-    log=print,
-) -> dict[str, Any]:
-    """Run the benchmark and write ``images_table.{json,md}`` in ``out_dir``."""
+    device: torch.device | str = "cpu",
+    dtype: torch.dtype = torch.float32,
+    quiet: bool = False,
+    log: Callable[[str], None] | None = say,
+) -> dict[str, Any] | None:
+    """Run the benchmark and write ``images_table.{json,md}`` in ``out_dir``.
+
+    Each cell (operator × image × sampler) restores one image with one sample, seeded by the
+    image's index; the cells run through :func:`mgps.paper.cells.run_cells` (spread over the
+    processes of ``accelerate launch``, kept in ``out_dir/cells/images_table/``, resumed on a
+    rerun). Returns the result on the main process and ``None`` on the others.
+    """
     files = _images(images, num_images)
     samplers = list(samplers or SAMPLERS.names())
     for name in samplers:
         SAMPLERS[name]
-    records: list[dict[str, Any]] = []
-    skipped: set[tuple[str, str]] = set()
     for op_name in operators:
         OPERATORS[op_name]
+    overrides = overrides or {}
+    device = process_device(device) if isinstance(device, str) else torch.device(device)
+    prior_obj = load_prior(prior, device=device, dtype=dtype)
+    common = {"prior": prior, "sigma_y": sigma_y, "seed": seed, "dtype": str(dtype)}
+    cells: list[Cell] = []
+    skipped: set[tuple[str, str]] = set()
+    for op_name in operators:
+        operator = prepare(prior_obj, files[0], op_name, sigma_y=sigma_y, seed=seed).operator
         for k, path in enumerate(files):
-            setup = prepare(prior, path, op_name, sigma_y=sigma_y, seed=seed + k)
             for name in samplers:
-                if not _supports(name, setup.operator, setup.prior):
+                if not _supports(name, operator, prior_obj):
                     skipped.add((name, op_name))
                     continue
-                params = dict((overrides or {}).get(name, {}))
-                base = {"operator": op_name, "sampler": name, "image": path.name, "params": params}
-                try:
-                    result = restore(setup, name, num_samples=1, params=params, seed=seed + k)
-                    m = result.metrics
-                    rec = {
-                        **base,
-                        "psnr": m["psnr"][0],
-                        "ssim": m["ssim"][0],
-                        "residual": m["residual_norm"][0],
-                        "seconds": m["seconds"],
-                        "network_calls": m["network_calls"],
-                        "failed": "",
-                    }
-                except (SamplerDivergedError, ValueError, RuntimeError) as exc:
-                    rec = {
-                        **base,
-                        "psnr": math.nan,
-                        "ssim": math.nan,
-                        "residual": math.nan,
-                        "seconds": math.nan,
-                        "network_calls": 0,
-                        "failed": f"{type(exc).__name__}: {exc}",
-                    }
-                records.append(rec)
-                log(
-                    f"{op_name:16s} {name:9s} {path.name}: PSNR {rec['psnr']:.2f} SSIM {rec['ssim']:.3f} {rec['seconds']:.1f} s{' FAILED ' + rec['failed'] if rec['failed'] else ''}"
-                )
+                spec = {
+                    **common,
+                    "operator": op_name,
+                    "image": path.name,
+                    "index": k,
+                    "sampler": name,
+                    "params": overrides.get(name, {}),
+                }
+                cells.append(Cell(f"{op_name}-{path.name}-{name}", spec))
+
+    @lru_cache(maxsize=2)
+    def setup_for(op_name: str, k: int):
+        return prepare(prior_obj, files[k], op_name, sigma_y=sigma_y, seed=seed + k)
+
+    def compute(cell: Cell, on_step) -> list[dict[str, Any]]:
+        op_name, k, name = cell.spec["operator"], cell.spec["index"], cell.spec["sampler"]
+        params = dict(cell.spec["params"])
+        base = {"operator": op_name, "sampler": name, "image": files[k].name, "params": params}
+        try:
+            setup = setup_for(op_name, k)
+            result = restore(
+                setup, name, num_samples=1, params=params, seed=seed + k, on_step=on_step
+            )
+            m = result.metrics
+            return [
+                {
+                    **base,
+                    "psnr": m["psnr"][0],
+                    "ssim": m["ssim"][0],
+                    "residual": m["residual_norm"][0],
+                    "seconds": m["seconds"],
+                    "network_calls": m["network_calls"],
+                    "failed": "",
+                }
+            ]
+        except (SamplerDivergedError, ValueError, RuntimeError) as exc:
+            return [
+                {
+                    **base,
+                    "psnr": math.nan,
+                    "ssim": math.nan,
+                    "residual": math.nan,
+                    "seconds": math.nan,
+                    "network_calls": 0,
+                    "failed": f"{type(exc).__name__}: {exc}",
+                }
+            ]
+
+    def describe(cell: Cell, records: list[dict[str, Any]]) -> str:
+        r = records[0]
+        failed = " FAILED " + r["failed"] if r["failed"] else ""
+        return (
+            f"{r['operator']:16s} {r['sampler']:9s} {r['image']}: PSNR {r['psnr']:.2f} "
+            f"SSIM {r['ssim']:.3f} {r['seconds']:.1f} s{failed}"
+        )
+
+    records = run_cells(
+        out_dir, "images_table", cells, compute, quiet=quiet, log=log, describe=describe
+    )
+    if records is None:
+        return None
     summary = _summarise(records, samplers, operators)
     config = {
         "prior": prior,
         "images": [p.name for p in files],
-        "image_shape": list(image_shape_of(setup.prior)),
+        "image_shape": list(image_shape_of(prior_obj)),
         "sigma_y": sigma_y,
         "seed": seed,
-        "sampler_params": {n: (overrides or {}).get(n, {}) for n in samplers},
+        "sampler_params": {n: overrides.get(n, {}) for n in samplers},
         "skipped_pairs": sorted(f"{s}×{o}" for s, o in skipped),
+        "device": str(device),
+        "dtype": str(dtype).replace("torch.", ""),
+        "processes": launch_state().num_processes,
         "torch_threads": torch.get_num_threads(),
         "machine": platform.processor() or platform.machine(),
     }

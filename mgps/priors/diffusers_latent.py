@@ -140,7 +140,7 @@ class DiffusersLatentPrior(_UNetDenoiser):
             raise ValueError(
                 f"x must have shape (B, {', '.join(map(str, self.image_shape))}), got {tuple(x.shape)}"
             )
-        x_net = x.to(device=self.device, dtype=self.dtype)
+        x_net = x.to(device=self.device, dtype=self.network_dtype)
         if self.vae_kind == "vq":
             h = self.vae.encode(x_net).latents
         else:
@@ -164,7 +164,10 @@ class DiffusersLatentPrior(_UNetDenoiser):
             raise ValueError(
                 f"z must have shape (B, {', '.join(map(str, self.shape))}), got {tuple(z.shape)}"
             )
-        h = z.to(device=self.device, dtype=self.dtype) / self.scaling_factor + self.shift_factor
+        h = (
+            z.to(device=self.device, dtype=self.network_dtype) / self.scaling_factor
+            + self.shift_factor
+        )
         if self.vae_kind == "vq":
             if self.quantize:
                 image = self.vae.decode(h).sample

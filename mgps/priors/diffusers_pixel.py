@@ -184,7 +184,7 @@ class _UNetDenoiser(NetworkPrior):
         return (
             f"{type(self).__name__}(name={self.name!r}, shape=({c}, {h}, {w}), "
             f"T={self.num_train_timesteps}, prediction_type={self.prediction_type!r}, "
-            f"learned_variance={self.learned_variance}, dtype={self.dtype}, device={self.device})"
+            f"learned_variance={self.learned_variance}, dtype={self.network_dtype}, device={self.device})"
         )
 
 

@@ -42,6 +42,7 @@ from ..registry import PRIORS
 from ..utils.assets import ASSETS_DIR
 from .diffusers_latent import DiffusersLatentPrior
 from .diffusers_pixel import DiffusersPixelPrior
+from .network import NetworkPrior
 
 __all__ = [
     "load_prior",
@@ -570,6 +571,11 @@ def load_prior(
             return _CACHE[cache_key]
         if kind == "registered":
             prior = _call_loader(PRIORS[key].obj, device=dev, dtype=dt)
+            if dt in (torch.float16, torch.bfloat16) and not isinstance(prior, NetworkPrior):
+                raise PriorUnavailableError(
+                    f"dtype {str(dt).removeprefix('torch.')} is for network priors (their "
+                    f"weights in half precision); {key!r} is not a network: use float32"
+                )
         elif kind == "folder":
             prior = load_from_folder(key, device=dev, dtype=dt)
         else:

@@ -82,9 +82,17 @@ class NetworkPrior:
         return self.alphas_cumprod.numel() - 1
 
     @property
-    def dtype(self) -> torch.dtype:
-        """dtype of the network's weights (samplers run in it)."""
+    def network_dtype(self) -> torch.dtype:
+        """dtype of the network's weights."""
         return next(self.network.parameters()).dtype
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """dtype the samplers run in: the network's, except that a half-precision network
+        (float16, bfloat16) leaves the samplers' state, gradients and optimisers in float32;
+        only the network's evaluations run in half precision."""
+        net = self.network_dtype
+        return torch.float32 if net in (torch.float16, torch.bfloat16) else net
 
     @property
     def device(self) -> torch.device:
@@ -117,7 +125,7 @@ class NetworkPrior:
                 f"x_t must have shape (B, {', '.join(map(str, self.shape))}), got {tuple(x_t.shape)}"
             )
         self.network_calls += 1
-        net_dtype, net_device = self.dtype, self.device
+        net_dtype, net_device = self.network_dtype, self.device
         timesteps = torch.full((x_t.shape[0],), t - 1, dtype=torch.long, device=net_device)
         out = self.forward_network(x_t.to(device=net_device, dtype=net_dtype), timesteps)
         return out.to(device=x_t.device, dtype=x_t.dtype)
@@ -160,8 +168,8 @@ class NetworkPrior:
         is returned otherwise). ``alphas_cumprod`` stays a float64 CPU tensor.
         """
         want_device = torch.device(device) if device is not None else self.device
-        want_dtype = dtype or self.dtype
-        if want_device == self.device and want_dtype == self.dtype:
+        want_dtype = dtype or self.network_dtype
+        if want_device == self.device and want_dtype == self.network_dtype:
             return self
         new = copy.copy(self)
         for attr, module in self._modules().items():

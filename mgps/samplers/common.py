@@ -176,9 +176,13 @@ def sample(
     sampler: str | Callable[..., Iterator[Step]],
     prior: Prior,
     problem: InverseProblem,
+    *,
+    on_step: Callable[[Step], None] | None = None,
     **kwargs: Any,
 ) -> Tensor:
     """Run a sampler to completion and return its samples ``(B, *shape)`` (the last ``x0_hat``).
+
+    ``on_step`` (optional) is called with every :class:`~mgps.types.Step` (a progress bar).
 
     Example:
         >>> import torch, mgps
@@ -193,6 +197,8 @@ def sample(
     last = None
     for step in run(sampler, prior, problem, **kwargs):
         last = step
+        if on_step is not None:
+            on_step(step)
     if last is None:
         raise RuntimeError("the sampler yielded no step")
     return last.x0_hat.detach()

@@ -12,19 +12,19 @@ from typing import Any
 
 import torch
 
-__all__ = ["atomic_torch_save", "swap_dirs"]
+__all__ = ["atomic_torch_save", "atomic_write_text", "swap_dirs"]
 
 _libc = None
 
 
-def atomic_torch_save(obj: Any, path: Path) -> None:
-    """``torch.save(obj, path)`` through a temporary file in the same folder, synced to disk,
-    then renamed over ``path``: ``path`` holds the old content or the new, never a part."""
+def _atomic(path: Path, write) -> None:
+    """``write(tmp)`` into a temporary file in the folder of ``path``, synced to disk, then
+    renamed over ``path``: ``path`` holds the old content or the new, never a part."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
-        torch.save(obj, tmp)
+        write(tmp)
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -32,6 +32,16 @@ def atomic_torch_save(obj: Any, path: Path) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def atomic_torch_save(obj: Any, path: Path) -> None:
+    """``torch.save(obj, path)``, atomically (a crash leaves the old file or the new)."""
+    _atomic(path, lambda tmp: torch.save(obj, tmp))
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """``Path(path).write_text(text)``, atomically (a crash leaves the old file or the new)."""
+    _atomic(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
 def swap_dirs(new: Path, dst: Path) -> None:

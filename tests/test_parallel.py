@@ -1,0 +1,158 @@
+"""Tables through ``accelerate launch``: N processes write the numbers one process writes, a
+killed run resumes without recomputing its finished cells, and a device that is not there is
+refused at once. The commands run as a user runs them, in subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from mgps.cli import main
+from mgps.paper.cells import Cell, deal, run_cells
+
+ROOT = Path(__file__).resolve().parents[1]
+# The issue's command, with fewer sampler steps so that a run takes seconds on 2 cores.
+TABLE = [
+    *("gmm", "table", "--settings", "8x2", "--instances", "2", "--samplers", "mgps,dps"),
+    *("--n-samples", "200", "--param", "mgps:num_gradient_steps_initial=2"),
+    *("--param", "mgps:num_steps=20", "--param", "dps:num_steps=50"),
+]
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+    env.pop("ACCELERATE_USE_CPU", None)
+    return env
+
+
+def _free_port() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return str(s.getsockname()[1])
+
+
+def _mgps(*args: str, launch: list[str] | None = None, **kw) -> subprocess.CompletedProcess:
+    if launch is None:
+        cmd = [sys.executable, "-m", "mgps", *args]
+    else:
+        port = ["--main_process_port", _free_port()]
+        cmd = [sys.executable, "-m", "accelerate.commands.launch", *launch, *port, "-m", "mgps"]
+        cmd += args
+    return subprocess.run(
+        cmd, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=600, **kw
+    )
+
+
+def _numbers(out: Path) -> tuple[dict, list]:
+    result = json.loads((out / "gmm_table.json").read_text())
+    summary = {
+        setting: {name: (row["sw_mean"], row["sw_ci95"], row["runs"]) for name, row in rows.items()}
+        for setting, rows in result["summary"].items()
+    }
+    records = [(r["instance"], r["sampler"], r["sw"]) for r in result["records"]]
+    return summary, records
+
+
+def test_two_processes_write_the_numbers_of_one(tmp_path):
+    one = _mgps(*TABLE, "--out", str(tmp_path / "B"))
+    assert one.returncode == 0, one.stderr
+    # The issue's command: accelerate launch --cpu starts one process (several only through
+    # mpirun), and the table says so.
+    cpu = _mgps(*TABLE, "--out", str(tmp_path / "A"), launch=["--num_processes", "2", "--cpu"])
+    assert cpu.returncode == 0, cpu.stderr
+    assert "started one process" in cpu.stderr
+    # Two CPU processes on a machine without GPUs.
+    two = _mgps(
+        *TABLE, "--out", str(tmp_path / "C"), launch=["--multi_gpu", "--num_processes", "2"]
+    )
+    assert two.returncode == 0, two.stderr
+    assert _numbers(tmp_path / "A") == _numbers(tmp_path / "B") == _numbers(tmp_path / "C")
+    for run, processes in (("B", {0}), ("C", {0, 1})):
+        cells = [json.loads(p.read_text()) for p in (tmp_path / run / "cells/gmm_table").iterdir()]
+        assert len(cells) == 6 and {c["process"] for c in cells} == processes
+    assert two.stdout.count("| d=8, d_y=2 |") == 2  # the table, printed once (and its seconds)
+    assert "[1/2]" in two.stdout and "[2/2]" in two.stdout
+    assert json.loads((tmp_path / "C/gmm_table.json").read_text())["config"]["processes"] == 2
+
+
+def test_a_killed_table_resumes_without_redoing_finished_cells(tmp_path):
+    out = tmp_path / "T"
+    cells = out / "cells" / "gmm_table"
+    slow = [*TABLE[:-4], "--param", "mgps:num_steps=100", "--param", "dps:num_steps=300"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mgps", *slow, "--out", str(out)],
+        cwd=ROOT,
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not (cells.is_dir() and any(cells.glob("*.json"))):
+            assert proc.poll() is None and time.monotonic() < deadline, "no cell was written"
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait()
+    finished = {p.name: p.read_bytes() for p in cells.glob("*.json")}
+    assert 1 <= len(finished) < 6, sorted(finished)
+    again = _mgps(*slow, "--out", str(out))
+    assert again.returncode == 0, again.stderr
+    assert f"{len(finished)} of 6 cells already in" in again.stdout
+    for name, content in finished.items():  # not recomputed: the same file, byte for byte
+        assert (cells / name).read_bytes() == content
+    assert len(list(cells.glob("*.json"))) == 6
+    result = json.loads((out / "gmm_table.json").read_text())
+    assert [r["sampler"] for r in result["records"]] == 2 * [
+        "exact posterior",
+        "prior",
+        "mgps",
+        "dps",
+    ]
+    assert all(row["runs"] == 2 for row in result["summary"]["d=8,d_y=2"].values())
+
+
+def test_a_cell_is_recomputed_when_its_settings_change(tmp_path):
+    cells = [Cell("a", {"x": 1}), Cell("b", {"x": 2})]
+    calls = []
+
+    def compute(cell, on_step):
+        calls.append(cell.key)
+        return [{"key": cell.key, "value": cell.spec["x"] * 10.0}]
+
+    assert run_cells(tmp_path, "t", cells, compute, log=None) == [
+        {"key": "a", "value": 10.0},
+        {"key": "b", "value": 20.0},
+    ]
+    changed = [Cell("a", {"x": 1}), Cell("b", {"x": 3})]
+    assert run_cells(tmp_path, "t", changed, compute, log=None)[1]["value"] == 30.0
+    assert calls == ["a", "b", "b"]
+    with pytest.raises(ValueError, match="share the file name"):
+        run_cells(tmp_path, "t", [Cell("a/b", {}), Cell("a b", {})], compute, log=None)
+
+
+def test_cells_are_dealt_like_cards():
+    assert deal(list(range(7)), 3) == [0, 3, 6, 1, 4, 2, 5]
+    assert deal([1, 2], 4) == [1, 2]
+
+
+def test_restore_on_a_device_that_is_not_there_says_which_are(tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    image = str(ROOT / "assets" / "examples" / "digit_3_1.png")
+    args = ["restore", "--prior", "digits", "--operator", "box", "--sampler", "mgps"]
+    run = _mgps(*args, "--device", "cuda", "--image", image, "--out", str(tmp_path))
+    assert run.returncode == 2
+    assert run.stderr.startswith("error: device 'cuda' is not available")
+    assert "Devices here: cpu" in run.stderr and "Traceback" not in run.stderr
+    assert not any(tmp_path.iterdir())
+    assert main([*args, "--device", "tpu", "--image", image, "--out", str(tmp_path)]) == 2

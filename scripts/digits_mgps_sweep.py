@@ -15,9 +15,12 @@ A configuration with ``samples=k`` draws k samples per image and scores their me
 cheaper sampler can do in the wall time of a dearer one); the residual is then the mean's.
 
     python scripts/digits_mgps_sweep.py --operators box sr4 --n 50 --out results/digits_mgps_sweep
+    accelerate launch --num_processes 4 scripts/digits_mgps_sweep.py ... # spread over 4 GPUs
 
-Configurations are ``name:sampler:key=value,key=value``; the defaults make the README's table
-(the README ran box and sr4 as two processes side by side and merged them with ``--merge``).
+Configurations are ``name:sampler:key=value,key=value``; the defaults make the README's table.
+Each operator × configuration is a cell (mgps/paper/cells.py): the cells are spread over the
+processes of ``accelerate launch``, each is kept under ``--out`` as it finishes, and a rerun of
+the same command resumes. ``--merge`` joins the ``sweep.json`` of separate runs.
 The sampler name ``exact`` draws from the exact posterior, for a prior that has one
 (``--prior digits-exact``), so that faithful posterior samples are scored like any sampler's.
 """
@@ -28,17 +31,22 @@ import argparse
 import json
 import math
 import time
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from mgps.arguments import add_run_arguments
+from mgps.devices import parse_dtype
 from mgps.metrics import psnr, t_interval
 from mgps.operators.base import measure
+from mgps.paper.cells import Cell, process_device, run_cells
 from mgps.paper.classifier import JUNK, load_classifier, predicted_labels, right_label
 from mgps.paper.exact_images import held_out_digit_labels, held_out_digits
 from mgps.presets import task_defaults
 from mgps.priors.loading import EMBEDDED_PRIORS_DIR, load_prior
+from mgps.progress import say
 from mgps.registry import OPERATORS
 from mgps.samplers.common import sample
 from mgps.types import InverseProblem
@@ -185,6 +193,7 @@ def main(argv=None) -> None:
     p.add_argument(
         "--note", default=None, help="a paragraph put above the tables (what was run and why)"
     )
+    add_run_arguments(p)
     p.add_argument(
         "--merge",
         type=Path,
@@ -204,7 +213,17 @@ def main(argv=None) -> None:
         print(markdown(merged))
         return
 
-    prior = load_prior(args.prior)
+    earlier = json.loads(args.previous.read_text()) if args.previous else {"runs": {}}
+    if args.previous:
+        assert (earlier.get("first", 0), earlier["n"], earlier["seed"]) == (
+            args.first,
+            args.n,
+            args.seed,
+        ), "--previous has another --first/--n/--seed"
+    if args.out is None:
+        p.error("--out is required: every configuration's result is kept there as it finishes")
+    device = process_device(args.device)
+    prior = load_prior(args.prior, device=device, dtype=parse_dtype(args.dtype))
     truth = held_out_digits(args.n, args.first)
     labels = held_out_digit_labels(args.n, args.first)
     classifier, _ = load_classifier("digits")
@@ -221,91 +240,131 @@ def main(argv=None) -> None:
         "clean_right_label_rate": float(right_label(classifier, truth, labels).mean()),
         "runs": {},
     }
-    earlier = json.loads(args.previous.read_text()) if args.previous else {"runs": {}}
-    if args.previous:
-        assert (earlier.get("first", 0), earlier["n"], earlier["seed"]) == (
-            args.first,
-            args.n,
-            args.seed,
-        ), "--previous has another --first/--n/--seed"
-    for op_name in args.operators:
+    common = {
+        "prior": args.prior,
+        "dtype": args.dtype,
+        "first": args.first,
+        "n": args.n,
+        "sigma_y": args.sigma_y,
+        "seed": args.seed,
+    }
+    cells = [
+        Cell(
+            f"{op_name}-{name}",
+            {**common, "operator": op_name, "name": name, "sampler": sampler, "params": params},
+        )
+        for op_name in args.operators
+        for name, sampler, params in configs
+    ]
+
+    @lru_cache(maxsize=1)
+    def observe(op_name: str):
         operator = OPERATORS[op_name].obj(tuple(truth.shape[1:]))
         problem = measure(truth, operator, args.sigma_y, torch.Generator().manual_seed(args.seed))
-        expected = args.sigma_y * math.sqrt(problem.y[0].numel())
-        x_init = torch.randn(truth.shape, generator=torch.Generator().manual_seed(args.seed + 1))
-        per_op: dict = results["runs"].setdefault(op_name, dict(earlier["runs"].get(op_name, {})))
-        for name, sampler, params in configs:
-            full = {**task_defaults(sampler, op_name), **params}
-            k = int(full.pop("samples", 1))  # samples per image; PSNR is then that of their mean
-            noise = [x_init] + [
-                torch.randn(
-                    truth.shape, generator=torch.Generator().manual_seed(args.seed + 10 + j)
-                )
-                for j in range(1, k)
-            ]
-            tiled = InverseProblem(
-                problem.operator, problem.y.repeat(k, *[1] * (problem.y.dim() - 1)), problem.sigma_y
+        return problem, args.sigma_y * math.sqrt(problem.y[0].numel())
+
+    def compute(cell: Cell, on_step) -> list[dict]:
+        op_name, sampler = cell.spec["operator"], cell.spec["sampler"]
+        problem, expected = observe(op_name)
+        full = {**task_defaults(sampler, op_name), **cell.spec["params"]}
+        k = int(full.pop("samples", 1))  # samples per image; PSNR is then that of their mean
+        noise = [
+            torch.randn(
+                truth.shape,
+                generator=torch.Generator().manual_seed(args.seed + (1 if j == 0 else 10 + j)),
             )
-            start = time.perf_counter()
-            try:
-                if sampler == "exact":
-                    draws = exact_posterior_draws(
-                        prior,
-                        problem,
-                        truth.shape[1:],
-                        k,
-                        torch.Generator().manual_seed(args.seed + 2),
-                    ).clamp(-1, 1)
-                else:
-                    draws = sample(
-                        sampler,
-                        prior,
-                        tiled,
-                        generator=torch.Generator().manual_seed(args.seed + 2),
-                        x_init=torch.cat(noise),
-                        **full,
-                    ).clamp(-1, 1)
-                x = draws.reshape(k, *truth.shape).mean(0)
-            except Exception as error:  # noqa: BLE001 - a failed configuration is reported, not hidden
-                per_op[name] = {"sampler": sampler, "params": full, "failed": str(error)}
-                print(f"{op_name:6s} {name:28s} FAILED: {error}", flush=True)
-            else:
-                seconds = time.perf_counter() - start
-                with torch.no_grad():
-                    values = psnr(x, truth).numpy()
-                    residual = problem.residual(x).flatten(1).norm(dim=1).numpy()
-                    right = right_label(classifier, x, labels).numpy()
-                    junk = (predicted_labels(classifier, x) == JUNK).float().numpy()
-                mean, half = t_interval(values)
-                run = per_op[name] = {
-                    "sampler": sampler,
-                    "params": full,
-                    "samples_per_image": k,
-                    "psnr": values.tolist(),
-                    "psnr_mean": mean,
-                    "psnr_ci95": half,
-                    "right_label": right.tolist(),
-                    "right_label_rate": float(right.mean()),
-                    "junk_rate": float(junk.mean()),
-                    "residual_over_expected": float(np.median(residual) / expected),
-                    "seconds_per_image": seconds / args.n,
-                }
-                line = (
-                    f"{op_name:6s} {name:28s} PSNR {mean:6.2f} ± {half:4.2f}"
-                    f"  right digit {100 * right.mean():3.0f} %  junk {100 * junk.mean():3.0f} %"
-                    f"  residual/expected {run['residual_over_expected']:5.2f}  {seconds / args.n:5.2f} s/image"
+            for j in range(k)
+        ]
+        tiled = InverseProblem(
+            problem.operator, problem.y.repeat(k, *[1] * (problem.y.dim() - 1)), problem.sigma_y
+        )
+        start = time.perf_counter()
+        try:
+            if sampler == "exact":
+                draws = exact_posterior_draws(
+                    prior, problem, truth.shape[1:], k, torch.Generator().manual_seed(args.seed + 2)
                 )
-                if reference in per_op and name != reference and "psnr" in per_op[reference]:
-                    diff, diff_half = t_interval(values - np.asarray(per_op[reference]["psnr"]))
-                    run["diff_to_reference"], run["diff_ci95"] = diff, diff_half
-                    if "right_label" in per_op[reference]:
-                        run["right_label_diff"], run["right_label_diff_ci95"] = t_interval(
-                            right - np.asarray(per_op[reference]["right_label"])
-                        )
-                    line += f"  Δ vs {reference} {diff:+.2f} ± {diff_half:.2f}"
-                print(line, flush=True)
-            if args.out:  # after every configuration: a long sweep can be stopped and reused
-                write(results, args.out)
+            else:
+                draws = sample(
+                    sampler,
+                    prior,
+                    tiled,
+                    generator=torch.Generator().manual_seed(args.seed + 2),
+                    x_init=torch.cat(noise),
+                    on_step=on_step,
+                    **full,
+                )
+            x = draws.float().cpu().clamp(-1, 1).reshape(k, *truth.shape).mean(0)
+        except torch.OutOfMemoryError:
+            raise  # not a result: the run stops, and a rerun on a free device retries the cell
+        except Exception as error:  # noqa: BLE001 - a failed configuration is reported, not hidden
+            return [{"sampler": sampler, "params": full, "failed": str(error)}]
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        seconds = time.perf_counter() - start
+        with torch.no_grad():
+            values = psnr(x, truth).numpy()
+            residual = problem.residual(x).flatten(1).norm(dim=1).numpy()
+            right = right_label(classifier, x, labels).numpy()
+            junk = (predicted_labels(classifier, x) == JUNK).float().numpy()
+        mean, half = t_interval(values)
+        return [
+            {
+                "sampler": sampler,
+                "params": full,
+                "samples_per_image": k,
+                "psnr": values.tolist(),
+                "psnr_mean": mean,
+                "psnr_ci95": half,
+                "right_label": right.tolist(),
+                "right_label_rate": float(right.mean()),
+                "junk_rate": float(junk.mean()),
+                "residual_over_expected": float(np.median(residual) / expected),
+                "seconds_per_image": seconds / args.n,
+            }
+        ]
+
+    def describe(cell: Cell, records: list[dict]) -> str:
+        run = records[0]
+        head = f"{cell.spec['operator']:6s} {cell.spec['name']:28s}"
+        if "failed" in run:
+            return f"{head} FAILED: {run['failed']}"
+        return (
+            f"{head} PSNR {run['psnr_mean']:6.2f} ± {run['psnr_ci95']:4.2f}"
+            f"  right digit {100 * run['right_label_rate']:3.0f} %  junk {100 * run['junk_rate']:3.0f} %"
+            f"  residual/expected {run['residual_over_expected']:5.2f}  {run['seconds_per_image']:5.2f} s/image"
+        )
+
+    records = run_cells(
+        args.out,
+        "digits_sweep",
+        cells,
+        compute,
+        quiet=args.quiet,
+        log=None if args.quiet else say,
+        describe=describe,
+    )
+    if records is None:  # not the main process: its cells are written
+        return
+    for cell, run in zip(cells, records, strict=True):
+        per_op = results["runs"].setdefault(
+            cell.spec["operator"], dict(earlier["runs"].get(cell.spec["operator"], {}))
+        )
+        per_op[cell.spec["name"]] = run
+    for runs in results["runs"].values():  # paired differences to the reference configuration
+        base = runs.get(reference, {})
+        for name, run in runs.items():
+            if name == reference or "psnr" not in run or "psnr" not in base:
+                continue
+            run["diff_to_reference"], run["diff_ci95"] = t_interval(
+                np.asarray(run["psnr"]) - np.asarray(base["psnr"])
+            )
+            if "right_label" in base:
+                run["right_label_diff"], run["right_label_diff_ci95"] = t_interval(
+                    np.asarray(run["right_label"]) - np.asarray(base["right_label"])
+                )
+    write(results, args.out)
+    print(markdown(results))
 
 
 if __name__ == "__main__":

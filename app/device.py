@@ -40,12 +40,11 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def _pick_device() -> torch.device:
-    """CUDA when present (a GPU Space, ZeroGPU's emulated CUDA), otherwise the CPU."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+from mgps.devices import pick_device  # noqa: E402 - after torch, as spaces asks
 
-
-DEVICE: torch.device = _pick_device()
+# CUDA when present (a GPU Space, ZeroGPU's emulated CUDA), otherwise the CPU: the command
+# line's --device auto.
+DEVICE: torch.device = pick_device("auto")
 
 HEAVY = "device"  # the concurrency id shared by every sampling event
 ZERO_GPU_JOBS = 4  # sampling jobs at once on ZeroGPU (each call gets its own GPU)

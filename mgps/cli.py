@@ -60,8 +60,10 @@ def cmd_priors(args: argparse.Namespace) -> int:
     from .registry import PRIORS
 
     for entry in PRIORS:
+        hub = getattr(entry.obj, "hub_id", None)
+        at = f" ({hub}@{entry.obj.revision or 'main'})" if hub else ""
         print(
-            f"{entry.name:20s} {entry.label:40s} [{', '.join(sorted(entry.tags))}]  {entry.description}"
+            f"{entry.name:20s} {entry.label:40s} [{', '.join(sorted(entry.tags))}]  {entry.description}{at}"
         )
     return 0
 

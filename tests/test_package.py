@@ -107,3 +107,29 @@ def test_every_embedded_prior_has_a_card():
     priors = {p.name for p in (ASSETS_DIR / "priors").iterdir() if p.is_dir()}
     assert priors == {"digits", "digits-exact", "ecg", "fashion"}
     assert all(ASSETS_DIR / "priors" / name in CARDS for name in priors)
+
+
+def test_hub_priors_name_their_revision_in_the_registry_and_the_space():
+    """preload_from_hub lists every registered hub prior at the registry's revision:
+    ``repo`` while it is the default branch, ``repo file1,file2 sha`` once a commit is pinned."""
+    import re
+
+    from mgps.priors.loading import _HUB_PRIORS
+
+    front = (ROOT / "README.md").read_text().split("---")[1]
+    block = front.split("preload_from_hub:\n", 1)[1]
+    entries = []
+    for line in block.splitlines():
+        if not line.startswith("  - "):
+            break
+        entries.append(line[4:].strip())
+    expected = []
+    for source in _HUB_PRIORS:
+        assert source.revision, f"{source.name} names no revision"
+        if source.revision == "main":
+            expected.append(source.hub_id)
+        else:
+            assert re.fullmatch(r"[0-9a-f]{40}", source.revision), source.revision
+            assert source.files, f"{source.name}: a pinned revision lists the files to preload"
+            expected.append(f"{source.hub_id} {','.join(source.files)} {source.revision}")
+    assert entries == expected

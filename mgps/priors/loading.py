@@ -80,7 +80,10 @@ class PriorSource:
         channels: image channels (1 grayscale, 3 RGB).
         licence: licence of the weights.
         hub_id: Hugging Face repository, for hub priors.
-        revision: pinned hub revision (commit sha or tag), or ``None`` for the default branch.
+        revision: the hub revision it is loaded at: the commit sha it was checked against,
+            or ``"main"`` (the default branch) while none has been (see :data:`_HUB_PRIORS`).
+        files: for a pinned revision, the files a Space preloads (README front matter,
+            ``preload_from_hub: repo file1,file2 sha``).
         path: local diffusers folder, for embedded priors.
         description: one line for the UI.
     """
@@ -93,6 +96,7 @@ class PriorSource:
     licence: str
     hub_id: str | None = None
     revision: str | None = None
+    files: tuple[str, ...] = ()
     path: Path | None = None
     description: str = ""
 
@@ -141,6 +145,12 @@ def _register(source: PriorSource, tags: set[str], reference: str = "") -> None:
     )(source)
 
 
+# Each hub prior names the revision it is loaded at, and README.md's preload_from_hub names the
+# same (tests/test_package.py checks both agree). None is pinned yet: the project was built
+# where the hub cannot be reached, so no commit has been loaded and checked, and "main" (the
+# default branch) stands in. To pin one, load the prior, put its commit sha (``hf download
+# REPO`` prints the snapshot folder, named by it) in ``revision`` and the files the loader read
+# in ``files``; the front matter then reads ``REPO file1,file2 SHA``.
 _HUB_PRIORS = (
     PriorSource(
         name="cifar10-32",
@@ -150,6 +160,7 @@ _HUB_PRIORS = (
         channels=3,
         licence="apache-2.0",
         hub_id="google/ddpm-cifar10-32",
+        revision="main",
         description="Ho et al.'s DDPM on CIFAR-10 (ε-prediction, linear β, T = 1000); small, CPU-friendly.",
     ),
     PriorSource(
@@ -160,6 +171,7 @@ _HUB_PRIORS = (
         channels=3,
         licence="apache-2.0",
         hub_id="google/ddpm-ema-celebahq-256",
+        revision="main",
         description="Ho et al.'s DDPM on CelebA-HQ faces, EMA weights (ε-prediction, T = 1000).",
     ),
     PriorSource(
@@ -170,6 +182,7 @@ _HUB_PRIORS = (
         channels=3,
         licence="apache-2.0",
         hub_id="google/ddpm-church-256",
+        revision="main",
         description="Ho et al.'s DDPM on LSUN church outdoor (ε-prediction, T = 1000).",
     ),
     PriorSource(
@@ -180,6 +193,7 @@ _HUB_PRIORS = (
         channels=3,
         licence="apache-2.0",
         hub_id="CompVis/ldm-celebahq-256",
+        revision="main",
         description="Rombach et al.'s LDM on CelebA-HQ: UNet on 3×64×64 VQ-f4 latents + VQModel decoder.",
     ),
 )

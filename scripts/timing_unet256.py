@@ -1,19 +1,22 @@
 """Time MGPS-50 against DPS-1000 on a 256×256 UNet with the architecture of
-``google/ddpm-ema-celebahq-256`` (random weights: the same compute as the real model).
+``google/ddpm-ema-celebahq-256``: its weights when they are in the local Hugging Face cache,
+otherwise random weights (the same compute; the output says which). Nothing is downloaded.
 
-On a GPU it runs both samplers end to end (box inpainting, one sample). On a CPU, where
-DPS-1000 would take about an hour, ``--mode estimate`` (the default there) measures the cost
-of one network forward pass and of one forward + vector-Jacobian product, counts how many of
-each the two samplers make (running them on a free stand-in prior with the same interface),
-and multiplies. Writes ``results/timing_unet256.json``.
+On a GPU it runs both samplers end to end (box inpainting, one sample) and records the seconds
+and the peak GPU memory of each. On a CPU, where DPS-1000 would take about an hour, ``--mode
+estimate`` (the default there) measures the cost of one network forward pass and of one
+forward + vector-Jacobian product, counts how many of each the two samplers make (running them
+on a free stand-in prior with the same interface), and multiplies. Writes
+``results/timing_unet256.json``.
 
-    python scripts/timing_unet256.py [--mode full|estimate] [--out results/timing_unet256.json]
+    python scripts/timing_unet256.py [--mode full|estimate] [--device cuda] [--out FILE]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import time
 from pathlib import Path
@@ -21,6 +24,7 @@ from pathlib import Path
 import torch
 
 import mgps
+from mgps.devices import pick_device
 from mgps.operators.base import measure
 from mgps.priors.diffusers_pixel import DiffusersPixelPrior
 
@@ -53,14 +57,30 @@ RUNS = {
 }
 
 
-def build_prior(device: torch.device) -> DiffusersPixelPrior:
+def build_prior(device: torch.device, weights: str) -> tuple[DiffusersPixelPrior, str]:
+    """The 256² prior and what its weights are: the cached hub model (``weights="auto"`` or
+    ``"hub"``) or a random UNet of its architecture (``"random"``, or ``"auto"`` when the model
+    is not cached)."""
     from diffusers import DDPMScheduler, UNet2DModel
 
+    if weights in ("auto", "hub"):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never a download: the cache or nothing
+        from mgps.priors.loading import PriorUnavailableError, load_prior
+
+        try:
+            prior = load_prior("celebahq-256", device=device)
+            return prior, "google/ddpm-ema-celebahq-256 from the local Hugging Face cache"
+        except PriorUnavailableError as err:
+            if weights == "hub":
+                raise
+            why = str(err).split(" is not in the local", 1)[0]
+            print(f"note: {why} is not cached; timing a random UNet of its architecture")
     torch.manual_seed(0)
     unet = UNet2DModel(**CELEBAHQ_256)
-    return DiffusersPixelPrior(
+    prior = DiffusersPixelPrior(
         unet, DDPMScheduler(num_train_timesteps=1000, beta_schedule="linear")
     ).to(device)
+    return prior, "random weights (the google/ddpm-ema-celebahq-256 architecture)"
 
 
 class CountingStandIn:
@@ -115,13 +135,24 @@ def main() -> None:
     parser.add_argument("--mode", choices=["full", "estimate"], default=None)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, mps")
+    parser.add_argument(
+        "--weights",
+        choices=["auto", "hub", "random"],
+        default="auto",
+        help="the cached hub weights (hub), random ones (random), or the first that is there",
+    )
     parser.add_argument("--out", default="results/timing_unet256.json")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = pick_device(args.device)
+    except ValueError as err:
+        raise SystemExit(f"error: {err}") from None
     mode = args.mode or ("full" if device.type == "cuda" else "estimate")
-    prior = build_prior(device)
+    prior, weights = build_prior(device, args.weights)
+    print(f"UNet 256²: {weights}, on {device}")
     params = sum(p.numel() for p in prior.unet.parameters())
     x_true = (
         torch.rand(1, *prior.shape, generator=torch.Generator().manual_seed(0), device="cpu").to(
@@ -133,9 +164,10 @@ def main() -> None:
     op = mgps.OPERATORS["box"].obj(prior.shape)
     problem = measure(x_true, op, 0.05, torch.Generator().manual_seed(1))
     report = {
-        "model": "UNet2DModel with the google/ddpm-ema-celebahq-256 architecture, random weights",
+        "model": "UNet2DModel with the google/ddpm-ema-celebahq-256 architecture",
+        "weights": weights,
         "parameters": params,
-        "device": torch.cuda.get_device_name(0)
+        "device": torch.cuda.get_device_name(device)
         if device.type == "cuda"
         else (platform.processor() or platform.machine()),
         "torch_threads": torch.get_num_threads(),
@@ -160,6 +192,8 @@ def main() -> None:
         if mode == "full":
             if device.type == "cuda":
                 torch.cuda.synchronize()
+                torch.cuda.empty_cache()
+                torch.cuda.reset_peak_memory_stats()
             start = time.perf_counter()
             mgps.sample(
                 sampler,
@@ -173,7 +207,6 @@ def main() -> None:
             row["measured_seconds"] = time.perf_counter() - start
             if device.type == "cuda":
                 row["max_memory_mib"] = torch.cuda.max_memory_allocated() / 2**20
-                torch.cuda.reset_peak_memory_stats()
         report["runs"][label] = row
         print(json.dumps({label: row}))
     key = "measured_seconds" if mode == "full" else "estimated_seconds"

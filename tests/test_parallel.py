@@ -69,7 +69,7 @@ def test_two_processes_write_the_numbers_of_one(tmp_path):
     # mpirun), and the table says so.
     cpu = _mgps(*TABLE, "--out", str(tmp_path / "A"), launch=["--num_processes", "2", "--cpu"])
     assert cpu.returncode == 0, cpu.stderr
-    assert "started one process" in cpu.stderr
+    assert "accelerate launch started one process" in cpu.stderr
     # Two CPU processes on a machine without GPUs.
     two = _mgps(
         *TABLE, "--out", str(tmp_path / "C"), launch=["--multi_gpu", "--num_processes", "2"]

@@ -72,8 +72,8 @@ class Cell:
 def launch_state():
     """accelerate's ``PartialState`` for this process (one process without a launcher).
 
-    Says so on stderr when ``accelerate launch --cpu`` was asked for several processes but
-    started one (it does so without ``mpirun``).
+    Says so on stderr when ``accelerate launch`` was asked for several processes but started
+    one (``--cpu`` without ``mpirun``, or one GPU without ``--multi_gpu``).
     """
     from accelerate import PartialState
 
@@ -82,15 +82,16 @@ def launch_state():
     torch.set_num_threads(threads)
     if (
         state.num_processes == 1
-        and os.environ.get("ACCELERATE_USE_CPU", "").lower() == "true"
-        and "MASTER_PORT" in os.environ
+        and "ACCELERATE_USE_CPU" in os.environ  # set by accelerate's one-process launcher,
+        and "MASTER_PORT" in os.environ  # which sets this only when asked for several
         and not getattr(launch_state, "warned", False)
     ):
         launch_state.warned = True
         print(
-            "note: `accelerate launch --cpu` started one process (accelerate starts several CPU "
-            "processes only through mpirun); this process runs every cell. For N processes on "
-            "one machine: accelerate launch --multi_gpu --num_processes N -m mgps …",
+            "note: accelerate launch started one process, which runs every cell: it starts "
+            "several with --multi_gpu (implied on a machine with 2 or more GPUs; on a machine "
+            "without GPUs it starts CPU processes) or, for --cpu, through mpirun. For N "
+            "processes here: accelerate launch --multi_gpu --num_processes N …",
             file=sys.stderr,
         )
     return state

@@ -42,23 +42,33 @@ def step_bar(
 ) -> Iterator[Callable[[Step], None] | None]:
     """A bar over the steps of one sampler run: yields the ``on_step`` callback that
     :func:`mgps.sample` and :func:`mgps.pipeline.restore_stream` take (``None`` when
-    disabled). The bar learns its length from the first step and disappears when done."""
+    disabled). The bar opens at the first step, which gives its length, and disappears when
+    the run is done."""
     if not enabled:
         yield None
         return
-    bar = tqdm(
-        desc=desc, unit="step", leave=False, file=sys.stderr, position=position, dynamic_ncols=True
-    )
+    bars: list[tqdm] = []  # opened at the first step: a cell that does not sample shows none
 
     def on_step(step: Step) -> None:
-        if bar.total is None:
-            bar.reset(total=step.num_steps)
-        bar.update(1)
+        if not bars:
+            bars.append(
+                tqdm(
+                    total=step.num_steps,
+                    desc=desc,
+                    unit="step",
+                    leave=False,
+                    file=sys.stderr,
+                    position=position,
+                    dynamic_ncols=True,
+                )
+            )
+        bars[0].update(1)
 
     try:
         yield on_step
     finally:
-        bar.close()
+        for bar in bars:
+            bar.close()
 
 
 def say(line: str) -> None:

@@ -65,6 +65,8 @@ def _numbers(out: Path) -> tuple[dict, list]:
 def test_two_processes_write_the_numbers_of_one(tmp_path):
     one = _mgps(*TABLE, "--out", str(tmp_path / "B"))
     assert one.returncode == 0, one.stderr
+    assert "%|" not in one.stderr  # no bars when stderr is not a terminal
+    assert "d=8 d_y=2 instance 1: dps" in one.stdout  # a line per finished cell
     # The command: accelerate launch --cpu starts one process (several only through
     # mpirun), and the table says so.
     cpu = _mgps(*TABLE, "--out", str(tmp_path / "A"), launch=["--num_processes", "2", "--cpu"])
@@ -156,3 +158,23 @@ def test_restore_on_a_device_that_is_not_there_says_which_are(tmp_path):
     assert "Devices here: cpu" in run.stderr and "Traceback" not in run.stderr
     assert not any(tmp_path.iterdir())
     assert main([*args, "--device", "tpu", "--image", image, "--out", str(tmp_path)]) == 2
+
+
+def test_progress_bars_count_the_steps_and_keep_quiet_when_asked(capsys):
+    import mgps
+    from mgps.progress import bars_wanted, step_bar
+
+    prior = mgps.gmm25(2, torch.Generator().manual_seed(0))
+    A = mgps.MatrixOperator(torch.tensor([[1.0, 0.0]], dtype=torch.float64))
+    problem = mgps.measure(prior.sample(1, torch.Generator().manual_seed(1)), A, 0.5)
+    kwargs = dict(num_steps=12, num_samples=3, generator=torch.Generator().manual_seed(2))
+    assert not bars_wanted(quiet=True)
+    with step_bar(enabled=True, desc="dps") as on_step:
+        x = mgps.sample("dps", prior, problem, on_step=on_step, **kwargs)
+    assert "| 0/12 [" in capsys.readouterr().err  # a bar of 12 steps, cleared when done
+
+    kwargs["generator"] = torch.Generator().manual_seed(2)
+    with step_bar(enabled=False) as on_step:
+        assert on_step is None
+        assert torch.equal(mgps.sample("dps", prior, problem, on_step=on_step, **kwargs), x)
+    assert capsys.readouterr().err == ""

@@ -26,6 +26,8 @@ except ImportError:  # not on a Space: the decorator is a no-op
 
 import torch
 
+from mgps.devices import pick_device
+
 __all__ = [
     "DEVICE",
     "HEAVY",
@@ -40,11 +42,13 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-from mgps.devices import pick_device  # noqa: E402 - after torch, as spaces asks
+def _pick_device() -> torch.device:
+    """CUDA when present (a GPU Space, ZeroGPU's emulated CUDA), otherwise the CPU: the
+    command line's ``--device auto``."""
+    return pick_device("auto")
 
-# CUDA when present (a GPU Space, ZeroGPU's emulated CUDA), otherwise the CPU: the command
-# line's --device auto.
-DEVICE: torch.device = pick_device("auto")
+
+DEVICE: torch.device = _pick_device()
 
 HEAVY = "device"  # the concurrency id shared by every sampling event
 ZERO_GPU_JOBS = 4  # sampling jobs at once on ZeroGPU (each call gets its own GPU)

@@ -98,7 +98,7 @@ def pick_device(
         )
     count = torch.cuda.device_count()
     if text == "cuda":
-        return torch.device("cuda", (index or 0) % count)
+        return torch.device("cuda", (index or 0) % count) if count else torch.device("cuda")
     number = int(text.split(":")[1])
     if number >= count:
         raise DeviceUnavailableError(

@@ -178,3 +178,24 @@ def test_progress_bars_count_the_steps_and_keep_quiet_when_asked(capsys):
         assert on_step is None
         assert torch.equal(mgps.sample("dps", prior, problem, on_step=on_step, **kwargs), x)
     assert capsys.readouterr().err == ""
+
+
+def test_pick_device_names_the_devices_that_are_there(monkeypatch):
+    from mgps.devices import DeviceUnavailableError, parse_dtype, pick_device
+
+    assert pick_device("cpu") == torch.device("cpu")
+    assert pick_device(None).type == ("cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(ValueError, match="unknown device 'gpu'"):
+        pick_device("gpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # a machine with 2 GPUs
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert pick_device("auto") == torch.device("cuda", 0)
+    assert pick_device("cuda", index=3) == torch.device("cuda", 1)  # 4 processes on 2 GPUs
+    assert pick_device("cuda:1") == torch.device("cuda", 1)
+    with pytest.raises(
+        DeviceUnavailableError, match="has 2 CUDA devices. Devices here: cpu, cuda:0, cuda:1"
+    ):
+        pick_device("cuda:2")
+    assert parse_dtype("bfloat16") is torch.bfloat16 and parse_dtype(None) is torch.float32
+    with pytest.raises(ValueError, match="use one of float32, float16, bfloat16"):
+        parse_dtype("float64")

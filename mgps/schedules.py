@@ -21,6 +21,8 @@ __all__ = [
     "bridge_mean_std",
     "bridge_sample",
     "ddpm_step",
+    "sigma_grid",
+    "times_for_sigmas",
 ]
 
 
@@ -148,3 +150,27 @@ def randn_like(x: Tensor, generator: torch.Generator | None) -> Tensor:
             x.device
         )
     return torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
+
+
+def sigma_grid(sigma_max: float, sigma_min: float, num: int, rho: float = 7.0) -> list[float]:
+    """The EDM noise grid (Karras et al. 2022, Eq. 5): (σ_max^{1/ρ} + i/num (σ_min^{1/ρ} −
+    σ_max^{1/ρ}))^ρ for i = 0 … num − 1, i.e. ``num`` decreasing levels from σ_max that stop one
+    short of σ_min (the level after them is 0), as DAPS and PnP-DM discretise their noise."""
+    a, b = sigma_max ** (1 / rho), sigma_min ** (1 / rho)
+    return [(a + i / num * (b - a)) ** rho for i in range(num)]
+
+
+def times_for_sigmas(alphas_cumprod: Tensor, sigmas: list[float]) -> list[int]:
+    """The padded times t ≥ 1 whose σ_t = √((1 − a_t)/a_t) (the variance-exploding noise level of
+    x_t/√a_t) is nearest to each σ in log scale, made strictly decreasing for a decreasing list
+    (so up to T levels map to distinct times)."""
+    acp = alphas_cumprod.double()
+    T = acp.numel() - 1
+    log_sigma_t = 0.5 * ((1 - acp[1:]) / acp[1:]).log()  # times 1..T
+    targets = torch.tensor([math.log(s) for s in sigmas], dtype=torch.float64)
+    times = ((log_sigma_t[None, :] - targets[:, None]).abs().argmin(1) + 1).tolist()
+    for i in range(len(times) - 2, -1, -1):  # strictly decreasing, bottom up …
+        times[i] = max(times[i], times[i + 1] + 1)
+    for i in range(len(times)):  # … and at most T, top down
+        times[i] = min(times[i], T - i)
+    return times

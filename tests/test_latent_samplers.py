@@ -1,4 +1,5 @@
-"""Latent-prior samplers (MGPS's latent variant, DPS, PSLD, ReSample) against an exact posterior.
+"""Latent-prior samplers (MGPS's latent variant, DPS, PSLD, ReSample, DAPS, PnP-DM) against an
+exact posterior.
 
 A Gaussian-mixture prior on a latent z with a *linear* decoder x = W z is a latent diffusion
 model whose posterior is known exactly: observing y = A W z + noise is a linear problem in z.
@@ -66,6 +67,9 @@ SETTINGS = {
     "dps": {"num_steps": 500, "step_size": 0.5},
     "psld": {"num_steps": 500, "measurement_weight": 0.5, "gluing_weight": 0.1},
     "resample": {"num_steps": 500},
+    # few, large Langevin steps: each goes through the decoder with autograd
+    "daps": {"num_steps": 100, "ode_steps": 2, "langevin_steps": 20, "lr": 1e-2},
+    "pnpdm": {"num_steps": 60, "rho_min": 0.1, "langevin_steps": 20, "langevin_lr": 1e-2},
 }
 
 
@@ -109,7 +113,7 @@ def test_pixel_samplers_refuse_latent_priors(name, latent_problem):
     prior, problem, _ = latent_problem
     with pytest.raises(
         ValueError,
-        match="works on pixel-space priors; this prior is a latent diffusion model. Samplers for latent priors: dps, mgps, psld, resample",
+        match="works on pixel-space priors; this prior is a latent diffusion model. Samplers for latent priors: daps, dps, mgps, pnpdm, psld, resample",
     ):
         next(mgps.run(name, prior, problem, num_steps=5))
 

@@ -55,7 +55,9 @@ def test_stream_contract(name, toy):
     )
     assert len(steps) == FAST["num_steps"]
     assert [s.index for s in steps] == list(range(FAST["num_steps"]))
-    assert steps[-1].t == 0 and all(a.t > b.t for a, b in zip(steps, steps[1:]))
+    # time never goes back up and ends at 0 (a split-Gibbs sampler such as PnP-DM may hold its
+    # noise level for several iterations, so "never up" rather than "always down")
+    assert steps[0].t > 0 and steps[-1].t == 0 and all(a.t >= b.t for a, b in zip(steps, steps[1:]))
     for s in steps:
         assert s.x_t.shape == (3, 4) and s.x0_hat.shape == (3, 4)
         assert torch.isfinite(s.x_t).all() and torch.isfinite(s.x0_hat).all()
@@ -117,12 +119,12 @@ def test_bad_arguments_have_clear_messages(toy):
 
 
 @pytest.mark.parametrize("name", ["ddnm", "diffpir"])
-def test_svd_samplers_refuse_nonlinear_operators(name, toy):
+def test_linear_samplers_refuse_nonlinear_operators(name, toy):
     prior, _ = toy
     problem = mgps.InverseProblem(SquareOperator(), torch.ones(1, 4, dtype=torch.float64), 0.1)
     with pytest.raises(
         ValueError,
-        match=r"needs a linear operator with a singular value decomposition; 'square' is nonlinear\. Samplers that can run it: dps, mgps, pgdm, reddiff",
+        match=r"needs a linear operator; 'square' is nonlinear\. Samplers that can run it: daps, dcps, dps, mgps, pgdm, pnpdm, reddiff",
     ):
         next(mgps.run(name, prior, problem, num_steps=5))
 
@@ -167,6 +169,13 @@ EXACT_SETTINGS = {
     "ddnm": {"num_steps": 300},
     "diffpir": {"num_steps": 300},
     "reddiff": {"num_steps": 1000},
+    # slower annealing than the defaults (500 levels, 2 ODE steps): DAPS's Gaussian
+    # p(x_0 | x_t) ≈ N(x̂_0, σ_t² I) picks the mixture's modes badly when it anneals fast
+    "daps": {"num_steps": 500, "ode_steps": 2, "langevin_steps": 50, "lr": 3e-3},
+    # slow coupling decay: the split Gibbs chain cannot cross between modes 8 apart once ρ is
+    # small, so the mode weights freeze at the ρ where it stops crossing
+    "pnpdm": {"num_steps": 300, "rho_decay": 0.98, "rho_min": 0.1},
+    "dcps": {"num_steps": 300, "lr": 0.2},  # the normalised step is a length in d = 10
 }
 
 
@@ -243,3 +252,36 @@ def test_mgps_matches_its_exact_surrogate_on_a_gaussian_prior():
     assert (
         float(((post.mean() - surrogate_mean).abs() / std_err).max()) > 8.0
     )  # the check can tell them apart
+
+
+_POINT_ESTIMATE = pytest.mark.xfail(
+    strict=True, reason="RED-diff fits one point per sample: its spread is not the posterior's"
+)
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=_POINT_ESTIMATE) if n == "reddiff" else n for n in SAMPLERS]
+)
+def test_sampler_is_close_to_an_exact_gaussian_posterior(name):
+    """A full-covariance Gaussian prior (d = 6, d_y = 3): the Gaussian W2 between the samples'
+    moments and the exact posterior's must be a small fraction of the prior's (2.99 here; the
+    Monte-Carlo floor with 1000 samples is about 0.09)."""
+    g = torch.Generator().manual_seed(0)
+    d, f64 = 6, torch.float64
+    L = torch.randn(d, d, generator=g, dtype=f64)
+    mean, cov = torch.randn(d, generator=g, dtype=f64), L @ L.T / d + 0.5 * torch.eye(d, dtype=f64)
+    prior = gaussian_prior(mean, cov)
+    op = MatrixOperator(torch.randn(3, d, generator=g, dtype=f64))
+    problem = measure(prior.sample(1, g), op, 0.3, g)
+    post = prior.posterior(op.matrix, problem.y, 0.3)
+    x = mgps.sample(
+        name,
+        prior,
+        problem,
+        num_samples=1000,
+        generator=torch.Generator().manual_seed(1),
+        **EXACT_SETTINGS[name],
+    )
+    w2 = mgps.gaussian_w2(x.mean(0), torch.cov(x.T), post.mean(), post.covariance())
+    prior_w2 = mgps.gaussian_w2(mean, cov, post.mean(), post.covariance())
+    assert w2 < 0.25 * prior_w2, f"{name}: W2 {w2:.3f} vs prior {prior_w2:.3f}"

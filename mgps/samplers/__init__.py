@@ -1,6 +1,18 @@
 """Posterior samplers, one file each. Importing this package registers all of them."""
 
-from . import ddnm, diffpir, dps, mgps, pgdm, psld, reddiff, resample  # noqa: F401  (registration)
+from . import (  # noqa: F401  (registration)
+    daps,
+    dcps,
+    ddnm,
+    diffpir,
+    dps,
+    mgps,
+    pgdm,
+    pnpdm,
+    psld,
+    reddiff,
+    resample,
+)
 from .common import require_operator, run, sample
 
 __all__ = ["run", "sample", "require_operator"]

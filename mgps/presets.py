@@ -36,6 +36,22 @@ TASK_DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
         **{op: {"zeta": 1.0} for op in _MASKS},
         **{op: {"zeta": 0.1} for op in ("sr4", "sr16", *_BLURS)},
     },
+    # DAPS's released pixel configurations (configs/task/*.yaml): Langevin step per task and
+    # τ = 0.01 in ‖A(x) − y‖²/τ², i.e. a likelihood noise β_y = τ/√2 (sharper than σ_y = 0.05)
+    "daps": {
+        op: {"lr": lr, "likelihood_std": 0.01 / 2**0.5}
+        for op, lr in (
+            ("box", 5e-5),
+            ("sr4", 1e-4),
+            ("gaussian_blur", 1e-4),
+            ("gaussian_blur_svd", 1e-4),
+            ("motion_blur", 5e-5),
+            ("phase_retrieval", 5e-5),
+            ("hdr", 2e-5),
+        )
+    }
+    | {"nonlinear_blur": {"lr": 1e-5, "langevin_steps": 200, "likelihood_std": 0.01 / 2**0.5}},
+    "pnpdm": {"phase_retrieval": {"rho_min": 0.1}},  # the paper's nonlinear runs; 0.3 otherwise
     "psld": {op: {"measurement_weight": 0.9} for op in ("sr4", "sr16")},
     "resample": {
         "sr4": {"gamma": 80.0},

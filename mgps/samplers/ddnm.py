@@ -131,8 +131,8 @@ def _ddnm_without_svd(prior, problem, timesteps, x, eta, generator) -> Iterator[
             x0_hat = prior.x0_pred(x, t)
             eps_hat = eps_from_x0(x, x0_hat, a_t)
             a, sigma_t = math.sqrt(a_prev), math.sqrt(1.0 - a_prev)
-            threshold = a * sigma_y / max(sigma_t, 1e-12)  # s* = aσ_y/σ_t
-            x0_y = correct(x0_hat, threshold**2)
+            # s* = aσ_y/σ_t; at the last step (σ_t = 0) s* = ∞: no correction, as Eq. 19
+            x0_y = correct(x0_hat, (a * sigma_y / sigma_t) ** 2) if sigma_t > 0 else x0_hat
             noise = eta * randn_like(x, generator) + math.sqrt(1 - eta**2) * eps_hat
             x = a * x0_y + sigma_t * noise
         ensure_finite(x, "DDNM+", num_steps - i, num_steps, _HINT)

@@ -85,7 +85,8 @@ def exact_table(
     """
     prior = PRIORS["digits-exact"].obj(dtype=torch.float32)
     samplers = list(samplers or SAMPLERS.names(with_tag="pixel"))
-    steps = {**DEFAULT_STEPS, **(steps or {})}
+    defaults = {n: SAMPLERS[n].defaults().get("num_steps") for n in samplers}
+    steps = {**defaults, **DEFAULT_STEPS, **(steps or {})}  # a sampler's own default otherwise
     overrides = overrides or {}
     device = process_device(device) if isinstance(device, str) else torch.device(device)
     sampling_prior = prior if device.type == "cpu" else prior.to(device=device)
@@ -102,7 +103,7 @@ def exact_table(
                 if not operator_supports(SAMPLERS[name].tags, op):
                     continue
                 params = {
-                    "num_steps": steps.get(name, 1000),
+                    "num_steps": steps[name],
                     **task_defaults(name, op_name),
                     **overrides.get(name, {}),
                 }

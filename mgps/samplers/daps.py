@@ -2,12 +2,12 @@
 
 DAPS anneals a noise level σ_K > … > σ_1 > σ_0 = 0 (the EDM "poly-7" grid between
 ``sigma_max`` and ``sigma_min``) and, instead of stepping x_{σ_k} → x_{σ_{k−1}} with a reverse
-transition, decouples consecutive states through the clean state (Sec. 3.1, Eq. 5):
+transition, decouples consecutive states through the clean state (Algorithm 1):
 
     x̂_0 = ODE(x_{σ_k})        probability-flow ODE from σ_k to 0, ``ode_steps`` Euler steps
                                (in our VP time, DDIM η = 0 steps: the same map);
-    x_0 ~ p(x_0 | x_{σ_k}, y) ∝ N(x_0; x̂_0, r_k² I) · g(x_0)         (Eqs. 6–7)
-        by ``langevin_steps`` steps of Langevin dynamics (Eq. 8)
+    x_0 ~ p(x_0 | x_{σ_k}, y) ∝ N(x_0; x̂_0, r_k² I) · g(x_0)
+        by ``langevin_steps`` steps of Langevin dynamics
         x_0 ← x_0 + η_k [ (x̂_0 − x_0)/r_k² − ∇‖y − A(x_0)‖²/(2β_y²) ] + √(2η_k) ε;
     x_{σ_{k−1}} = x_0 + σ_{k−1} ε                                     (forward diffusion)
 
@@ -23,7 +23,7 @@ check; the released image configs use τ = 0.01 in ‖A(x) − y‖²/τ², i.e.
 for σ_y = 0.05 (a sharper likelihood), with per-task step sizes (:mod:`mgps.presets`). The
 Langevin step must stay below 2/L with L ≈ ‖A‖²/β_y² the data term's curvature, so ``lr``
 depends on the problem's scale. A latent prior runs the same chain on latents with the
-likelihood through the decoder (LatentDAPS, Sec. 4; the paper uses fewer steps there).
+likelihood through the decoder (the paper's LatentDAPS, which uses fewer steps).
 """
 
 from __future__ import annotations
@@ -149,7 +149,7 @@ def daps(
         step_size = lr * (1 + k / num_steps * (lr_min_ratio - 1))
         x0 = x0_ode.clone()
         for _ in range(langevin_steps):
-            drift = (x0_ode - x0) / sigma**2 + grad_log_likelihood(x0)  # Eq. 8
+            drift = (x0_ode - x0) / sigma**2 + grad_log_likelihood(x0)  # Langevin on x_0
             x0 = x0 + step_size * drift + math.sqrt(2 * step_size) * randn_like(x0, generator)
         x0 = ensure_finite(x0, "DAPS", k, num_steps, _HINT)
         x = x0  # forward diffusion q(x_{t'} | x_0) to the next level (none after the last)

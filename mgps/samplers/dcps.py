@@ -1,4 +1,5 @@
-"""DCPS: Divide-and-Conquer Posterior Sampling (Janati, Moufad et al., NeurIPS 2024).
+"""DCPS: Divide-and-Conquer Posterior Sampling (Janati, Moufad et al., NeurIPS 2024;
+the authors' released implementation, ``src/posterior_samplers/dcps.py`` of Badr-MOUFAD/dcps).
 
 The diffusion's time grid τ_0 = 0 < … < τ_K = T is cut into L blocks at k_0 = 0 < k_1 < … <
 k_L = T. Each block end carries an intermediate posterior π_ℓ(x) ∝ g_ℓ(x) p_{k_ℓ}(x) with the
@@ -7,7 +8,7 @@ potential (the likelihood of the rescaled state)
     g_ℓ(x) = exp(−‖√a_{k_ℓ} y − √a_{k_ℓ} A(x/√a_{k_ℓ})‖² / (2σ_y²)),   g_0 = g,
 
 which is N(√a y; A x, σ_y² I) for a linear A, the authors' choice. Going from π_{ℓ+1} to π_ℓ is
-a smaller posterior-sampling problem, solved on the block's own grid (Sec. 3):
+a smaller posterior-sampling problem, solved on the block's own grid:
 
 1. initialisation: a few steps of (tamed) unadjusted Langevin at the block's top time k_{ℓ+1},
    started from the previous block's samples, on log p_{k_{ℓ+1}}(x) + log g_ℓ(m(x)), with m(x)

@@ -2,18 +2,17 @@
 (Wu et al., Principled Probabilistic Imaging using Diffusion Models as Plug-and-Play Priors,
 NeurIPS 2024, Algorithm 1).
 
-The posterior π(x) ∝ e^{−f(x; y)} p(x), f = −log g, is augmented with a coupling variable
-(Eq. 4): π(x, z; ρ) ∝ e^{−f(z; y)} p(x) e^{−‖x − z‖²/(2ρ²)}, and sampled by alternating
+The posterior π(x) ∝ e^{−f(x; y)} p(x), f = −log g, is augmented with a coupling variable:
+π(x, z; ρ) ∝ e^{−f(z; y)} p(x) e^{−‖x − z‖²/(2ρ²)}, and sampled by alternating
 
-    likelihood step  z ~ π(z | x) ∝ e^{−f(z; y) − ‖z − x‖²/(2ρ_k²)},                   (Eq. 5)
-    prior step       x ~ π(x | z) ∝ p(x) e^{−‖x − z‖²/(2ρ_k²)},                          (Eq. 6)
+    likelihood step  z ~ π(z | x) ∝ e^{−f(z; y) − ‖z − x‖²/(2ρ_k²)},
+    prior step       x ~ π(x | z) ∝ p(x) e^{−‖x − z‖²/(2ρ_k²)},
 
 with the coupling annealed, ρ_k = max(ρ_0 · decay^k, ρ_min). The prior step is the posterior
-of a Gaussian denoising problem at noise level ρ_k, which the diffusion model samples exactly
-(Sec. 3.2): start the reverse diffusion at the time t* whose σ_{t*} = √((1 − a)/a) equals ρ_k,
+of a Gaussian denoising problem at noise level ρ_k, which the diffusion model samples: start the reverse diffusion at the time t* whose σ_{t*} = √((1 − a)/a) equals ρ_k,
 from x_{t*} = √a_{t*} z, and run ancestral (stochastic, the paper's "SDE" mode) steps down the
 EDM grid of ``denoise_steps`` levels (σ from 80 to 0.002, clipped to the prior's range) to 0.
-The likelihood step (Sec. 3.1):
+The likelihood step:
 
 * linear operators: exact Gaussian sampling by perturb-and-MAP, z = argmin ‖ỹ − A z‖²/σ_y² +
   ‖z − x̃‖²/ρ² with ỹ = y + σ_y ξ, x̃ = x + ρ ξ' (the SVD's closed form, or conjugate gradients
@@ -147,7 +146,7 @@ def pnpdm(
 
     for k in range(num_steps):
         rho_k = max(rho * rho_decay**k, rho_min)
-        with torch.no_grad():  # likelihood step, Eq. 5
+        with torch.no_grad():  # likelihood step
             if exact:  # perturb-and-MAP: an exact draw of the Gaussian conditional
                 y_tilde = problem.y.to(x) + sigma_y * randn_like(problem.y.to(x), generator)
                 x_tilde = x + rho_k * randn_like(x, generator)
@@ -156,7 +155,7 @@ def pnpdm(
                 z = _langevin(x, log_likelihood, rho_k, langevin_steps, langevin_lr, generator)
         z = ensure_finite(z, "PnP-DM", k, num_steps, _HINT)
         t_star = times_for_sigmas(acp, [rho_k])[0]
-        with torch.no_grad():  # prior step, Eq. 6: reverse diffusion from noise level ρ_k
+        with torch.no_grad():  # prior step: reverse diffusion from noise level ρ_k
             x = _denoise_from(prior, z, t_star, [s for s in levels if s < t_star], generator)
         x = ensure_finite(x, "PnP-DM", k, num_steps, _HINT)
         last = k == num_steps - 1

@@ -6,7 +6,6 @@ The library's commands:
   operators       list the operators with their parameters
   priors          list the registered priors
   restore         restore an image file with any prior, operator and sampler
-  validate        check any sampler (yours too) against exact posteriors
 
 The reproduction commands of the paper's tables and figures and of the project's benchmark
 tables (gmm, gaussian-eta, images, ecg) are defined in mgps/paper/cli.py and added here
@@ -214,10 +213,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output folder")
     add_run_arguments(p)
     p.set_defaults(func=cmd_restore)
-
-    from .validate import add_validate_command
-
-    add_validate_command(sub)
 
     # The reproduction commands: the one place the library's command line reaches mgps.paper.
     from .paper.cli import add_commands

@@ -14,6 +14,7 @@ Commands::
     images table    every sampler × operator pair on a folder of images
     images exact    samplers against the exact posterior of the digits-exact prior
     ecg table       ECG missing block / missing leads: MAE and RMSE per sampler
+    validate        any sampler (yours too) against exact posteriors, beside the registered ones
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from ..arguments import add_run_arguments, parse_params, sampler_overrides
 from ..devices import parse_dtype
 from ..progress import say
 from ..registry import SAMPLERS
+from .validate import add_validate_command
 
 __all__ = ["add_commands", "add_ecg_commands"]
 
@@ -396,3 +398,4 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     add_ecg_commands(sub)
     add_gmm_commands(sub)
     add_gaussian_eta_command(sub)
+    add_validate_command(sub)

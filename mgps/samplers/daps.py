@@ -48,11 +48,10 @@ _HINT = "Try a smaller lr (Langevin step size): it must stay below 2β_y²/‖A�
     "daps",
     label="DAPS",
     params=(
-        Param("num_steps", 200, low=2, high=1000, step=1, help="annealing steps N_A"),
-        Param("ode_steps", 5, low=1, high=100, step=1, help="Euler steps of the ODE x_t → x̂_0"),
+        Param("num_steps", low=2, high=1000, step=1, help="annealing steps N_A"),
+        Param("ode_steps", low=1, high=100, step=1, help="Euler steps of the ODE x_t → x̂_0"),
         Param(
             "langevin_steps",
-            100,
             low=1,
             high=1000,
             step=1,
@@ -60,7 +59,6 @@ _HINT = "Try a smaller lr (Langevin step size): it must stay below 2β_y²/‖A�
         ),
         Param(
             "lr",
-            1e-4,
             low=1e-8,
             high=1.0,
             step=1e-5,
@@ -68,7 +66,6 @@ _HINT = "Try a smaller lr (Langevin step size): it must stay below 2β_y²/‖A�
         ),
         Param(
             "lr_min_ratio",
-            0.01,
             low=0.0,
             high=1.0,
             step=0.01,
@@ -76,16 +73,13 @@ _HINT = "Try a smaller lr (Langevin step size): it must stay below 2β_y²/‖A�
         ),
         Param(
             "likelihood_std",
-            None,
             low=1e-4,
             high=10.0,
             step=0.001,
             help="β_y of the Langevin likelihood; empty: σ_y (the released image configs: 0.0071)",
         ),
-        Param(
-            "sigma_max", 100.0, low=0.01, high=1000.0, step=1.0, help="top annealing level σ_max"
-        ),
-        Param("sigma_min", 0.1, low=1e-4, high=10.0, step=0.01, help="σ_min of the annealing grid"),
+        Param("sigma_max", low=0.01, high=1000.0, step=1.0, help="top annealing level σ_max"),
+        Param("sigma_min", low=1e-4, high=10.0, step=0.01, help="σ_min of the annealing grid"),
     ),
     tags={"pixel", "latent", "nonlinear"},
     reference="Zhang et al., Improving Diffusion Inverse Problem Solving with Decoupled Noise Annealing, CVPR 2025, Algorithm 1",

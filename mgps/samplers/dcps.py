@@ -52,15 +52,14 @@ _HINT = "Try a smaller lr or langevin_lr, or more diffusion steps."
     "dcps",
     label="DCPS",
     params=(
-        Param("num_steps", 300, low=2, high=1000, step=1, help="diffusion steps K (all blocks)"),
-        Param("num_blocks", 3, low=1, high=50, step=1, help="L: blocks of the time grid"),
+        Param("num_steps", low=2, high=1000, step=1, help="diffusion steps K (all blocks)"),
+        Param("num_blocks", low=1, high=50, step=1, help="L: blocks of the time grid"),
         Param(
-            "langevin_steps", 5, low=0, high=1000, step=1, help="Langevin steps at each block start"
+            "langevin_steps", low=0, high=1000, step=1, help="Langevin steps at each block start"
         ),
-        Param("langevin_lr", 1e-3, low=1e-8, high=1.0, step=1e-4, help="Langevin step size γ"),
+        Param("langevin_lr", low=1e-8, high=1.0, step=1e-4, help="Langevin step size γ"),
         Param(
             "gradient_steps",
-            2,
             low=0,
             high=100,
             step=1,
@@ -68,7 +67,6 @@ _HINT = "Try a smaller lr or langevin_lr, or more diffusion steps."
         ),
         Param(
             "lr",
-            1.5,
             low=1e-4,
             high=100.0,
             step=0.01,

@@ -52,14 +52,11 @@ _EDM_SIGMA_MAX, _EDM_SIGMA_MIN = 80.0, 0.002
     "pnpdm",
     label="PnP-DM",
     params=(
-        Param("num_steps", 100, low=2, high=1000, step=1, help="Gibbs iterations K"),
-        Param("rho", 10.0, low=1e-3, high=100.0, step=0.1, help="ρ_0: initial coupling strength"),
-        Param(
-            "rho_decay", 0.9, low=0.0, high=1.0, step=0.01, help="ρ_k = max(ρ_0 · decay^k, ρ_min)"
-        ),
+        Param("num_steps", low=2, high=1000, step=1, help="Gibbs iterations K"),
+        Param("rho", low=1e-3, high=100.0, step=0.1, help="ρ_0: initial coupling strength"),
+        Param("rho_decay", low=0.0, high=1.0, step=0.01, help="ρ_k = max(ρ_0 · decay^k, ρ_min)"),
         Param(
             "rho_min",
-            0.3,
             low=1e-3,
             high=10.0,
             step=0.01,
@@ -67,7 +64,6 @@ _EDM_SIGMA_MAX, _EDM_SIGMA_MIN = 80.0, 0.002
         ),
         Param(
             "denoise_steps",
-            100,
             low=2,
             high=1000,
             step=1,
@@ -75,7 +71,6 @@ _EDM_SIGMA_MAX, _EDM_SIGMA_MIN = 80.0, 0.002
         ),
         Param(
             "langevin_steps",
-            100,
             low=1,
             high=1000,
             step=1,
@@ -83,7 +78,6 @@ _EDM_SIGMA_MAX, _EDM_SIGMA_MIN = 80.0, 0.002
         ),
         Param(
             "langevin_lr",
-            1e-4,
             low=1e-8,
             high=1.0,
             step=1e-5,

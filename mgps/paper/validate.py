@@ -48,9 +48,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from .metrics import random_directions, sliced_wasserstein
-from .registry import SAMPLERS, parse_value
-from .types import InverseProblem, Step
+from ..metrics import random_directions, sliced_wasserstein
+from ..registry import SAMPLERS, parse_value
+from ..types import InverseProblem, Step
 
 __all__ = ["PROBLEMS", "load_sampler", "validate", "add_validate_command"]
 
@@ -70,7 +70,7 @@ class ExactProblem:
 
 def _mixture(dim: int, obs_dim: int, sigma_y: float, seed: int) -> Callable[[], ExactProblem]:
     def build() -> ExactProblem:
-        from .paper.gmm import make_instance
+        from .gmm import make_instance
 
         inst = make_instance(dim, obs_dim, sigma_y, seed)
         return ExactProblem(
@@ -85,8 +85,8 @@ def _mixture(dim: int, obs_dim: int, sigma_y: float, seed: int) -> Callable[[], 
 
 
 def _gaussian() -> ExactProblem:
-    from .operators import MatrixOperator, measure
-    from .priors import gaussian_prior
+    from ..operators import MatrixOperator, measure
+    from ..priors import gaussian_prior
 
     g = torch.Generator().manual_seed(16)
     d, f64 = 16, torch.float64
@@ -105,9 +105,9 @@ def _gaussian() -> ExactProblem:
 
 
 def _digits() -> ExactProblem:
-    from .paper.exact_images import held_out_digits
-    from .operators import measure
-    from .registry import OPERATORS, PRIORS
+    from ..operators import measure
+    from ..registry import OPERATORS, PRIORS
+    from .exact_images import held_out_digits
 
     prior = PRIORS["digits-exact"].obj(dtype=torch.float32)
     op = OPERATORS["box"].obj(prior.shape)
@@ -205,11 +205,11 @@ def _user_params(fn: Callable, pairs: list[str] | None) -> dict[str, Any]:
 
 def _registered_settings(name: str, exact: ExactProblem) -> dict[str, Any]:
     if exact.operator_name is None:
-        from .paper.gmm import sampler_kwargs
+        from .gmm import sampler_kwargs
 
         return sampler_kwargs(name)
-    from .paper.exact_images import DEFAULT_STEPS
-    from .presets import task_defaults
+    from ..presets import task_defaults
+    from .exact_images import DEFAULT_STEPS
 
     steps = DEFAULT_STEPS.get(name, SAMPLERS[name].defaults().get("num_steps"))
     return {"num_steps": steps, **task_defaults(name, exact.operator_name)}

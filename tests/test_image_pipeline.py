@@ -54,6 +54,14 @@ def test_every_allowed_pair_runs_on_a_tiny_pixel_prior(sampler, operator, tiny_p
     assert out.shape == (2, *prior.shape) and torch.isfinite(out).all()
 
 
+# inner loops through the decoder, cut short: what is checked here is that the pair runs
+_FEW_INNER_STEPS = {
+    "resample": {"max_iterations": 3},
+    "daps": {"langevin_steps": 3},
+    "pnpdm": {"langevin_steps": 3},
+}
+
+
 @pytest.mark.parametrize("sampler, operator", list(_pairs(latent=True)))
 def test_every_allowed_pair_runs_on_a_tiny_latent_prior(sampler, operator, tiny_latent_prior):
     prior = tiny_latent_prior
@@ -65,7 +73,7 @@ def test_every_allowed_pair_runs_on_a_tiny_latent_prior(sampler, operator, tiny_
         with pytest.raises(ValueError, match="Samplers that can run it"):
             next(mgps.run(sampler, prior, problem, num_steps=3))
         return
-    kwargs = {"max_iterations": 3} if sampler == "resample" else {}
+    kwargs = _FEW_INNER_STEPS.get(sampler, {})
     out = mgps.sample(
         sampler,
         prior,

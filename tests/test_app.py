@@ -88,7 +88,7 @@ def test_catalog_comes_from_the_registries():
     why = catalog.incompatibility("ddnm", "jpeg", "digits")
     assert why and "nonlinear" in why  # the library's own message
     assert catalog.incompatibility("psld", "box", "digits")  # latent-only sampler
-    assert catalog.incompatibility("ddnm", "gaussian_blur", "digits")  # no SVD
+    assert catalog.incompatibility("ddnm", "gaussian_blur", "digits") is None  # CG without an SVD
     assert catalog.initial_values("dps", "box")["step_size"] == 1.0  # paper's per-task preset
     assert catalog.initial_values("mgps", "box")["num_steps"] == 50
 

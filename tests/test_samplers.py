@@ -266,22 +266,18 @@ def test_sampler_is_close_to_an_exact_gaussian_posterior(name):
     """A full-covariance Gaussian prior (d = 6, d_y = 3): the Gaussian W2 between the samples'
     moments and the exact posterior's must be a small fraction of the prior's (2.99 here; the
     Monte-Carlo floor with 1000 samples is about 0.09)."""
-    g = torch.Generator().manual_seed(0)
-    d, f64 = 6, torch.float64
-    L = torch.randn(d, d, generator=g, dtype=f64)
-    mean, cov = torch.randn(d, generator=g, dtype=f64), L @ L.T / d + 0.5 * torch.eye(d, dtype=f64)
-    prior = gaussian_prior(mean, cov)
-    op = MatrixOperator(torch.randn(3, d, generator=g, dtype=f64))
-    problem = measure(prior.sample(1, g), op, 0.3, g)
-    post = prior.posterior(op.matrix, problem.y, 0.3)
+    from mgps.paper.validate import gaussian_problem
+
+    exact = gaussian_problem(6, 3, 0.3, seed=0)
+    prior, post = exact.prior, exact.posterior
     x = mgps.sample(
         name,
         prior,
-        problem,
+        exact.problem,
         num_samples=1000,
         generator=torch.Generator().manual_seed(1),
         **EXACT_SETTINGS[name],
     )
     w2 = mgps.gaussian_w2(x.mean(0), torch.cov(x.T), post.mean(), post.covariance())
-    prior_w2 = mgps.gaussian_w2(mean, cov, post.mean(), post.covariance())
+    prior_w2 = mgps.gaussian_w2(prior.mean(), prior.covariance(), post.mean(), post.covariance())
     assert w2 < 0.25 * prior_w2, f"{name}: W2 {w2:.3f} vs prior {prior_w2:.3f}"

@@ -52,7 +52,7 @@ from ..metrics import random_directions, sliced_wasserstein
 from ..registry import SAMPLERS, parse_value
 from ..types import InverseProblem, Step
 
-__all__ = ["PROBLEMS", "load_sampler", "validate", "add_validate_command"]
+__all__ = ["PROBLEMS", "gaussian_problem", "load_sampler", "validate", "add_validate_command"]
 
 
 @dataclass
@@ -84,20 +84,24 @@ def _mixture(dim: int, obs_dim: int, sigma_y: float, seed: int) -> Callable[[], 
     return build
 
 
-def _gaussian() -> ExactProblem:
+def gaussian_problem(
+    dim: int = 16, obs_dim: int = 4, sigma_y: float = 0.3, seed: int = 16
+) -> ExactProblem:
+    """A random full-covariance Gaussian prior N(m, L Lᵀ/d + I/2) seen through a random
+    Gaussian matrix; its posterior is Gaussian."""
     from ..operators import MatrixOperator, measure
     from ..priors import gaussian_prior
 
-    g = torch.Generator().manual_seed(16)
-    d, f64 = 16, torch.float64
+    g = torch.Generator().manual_seed(seed)
+    d, f64 = dim, torch.float64
     L = torch.randn(d, d, generator=g, dtype=f64)
     mean, cov = torch.randn(d, generator=g, dtype=f64), L @ L.T / d + 0.5 * torch.eye(d, dtype=f64)
     prior = gaussian_prior(mean, cov)
-    op = MatrixOperator(torch.randn(4, d, generator=g, dtype=f64))
-    problem = measure(prior.sample(1, g), op, 0.3, g)
+    op = MatrixOperator(torch.randn(obs_dim, d, generator=g, dtype=f64))
+    problem = measure(prior.sample(1, g), op, sigma_y, g)
     return ExactProblem(
-        "gaussian-d16",
-        "full-covariance Gaussian, d = 16, d_y = 4, σ_y = 0.3",
+        f"gaussian-d{dim}",
+        f"full-covariance Gaussian, d = {dim}, d_y = {obs_dim}, σ_y = {sigma_y}",
         prior,
         problem,
         prior.posterior_for(problem),
@@ -127,7 +131,7 @@ PROBLEMS: dict[str, Callable[[], ExactProblem]] = {
     "mixture-d10": _mixture(10, 3, 0.5, 0),  # the test suite's problem
     "mixture-d20": _mixture(20, 1, 0.05, 20_000),  # instance 0 of the d = 20 table row
     "mixture-d100": _mixture(100, 5, 0.1, 100),
-    "gaussian-d16": _gaussian,
+    "gaussian-d16": gaussian_problem,
     "digits-exact": _digits,
 }
 

@@ -48,6 +48,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..arguments import add_run_arguments
 from ..metrics import random_directions, sliced_wasserstein
 from ..registry import SAMPLERS, parse_value
 from ..types import InverseProblem, Step
@@ -219,12 +220,16 @@ def _registered_settings(name: str, exact: ExactProblem) -> dict[str, Any]:
     return {"num_steps": steps, **task_defaults(name, exact.operator_name)}
 
 
-def _draw(fn, exact: ExactProblem, params: dict[str, Any], seed: int) -> tuple[torch.Tensor, float]:
-    """Run ``fn`` to completion; check what it returns; the samples as float64 ``(n, d)``."""
+def _draw(
+    fn, exact: ExactProblem, params: dict[str, Any], seed: int, device: torch.device
+) -> tuple[torch.Tensor, float]:
+    """Run ``fn`` to completion (its prior on ``device``); check what it returns; the samples
+    as float64 ``(n, d)`` on the CPU."""
     n = exact.num_samples
+    prior = exact.prior if device.type == "cpu" else exact.prior.to(device=device)
     start = time.perf_counter()
     stream = fn(
-        exact.prior,
+        prior,
         exact.problem,
         num_samples=n,
         generator=torch.Generator().manual_seed(seed),
@@ -259,11 +264,13 @@ def validate(
     problems: list[str] | None = None,
     seed: int = 0,
     out: str | Path | None = None,
+    device: torch.device | str = "cpu",
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Run ``sampler`` (a spec for :func:`load_sampler`) and the ``compare`` samplers on the
     exact problems; return (and with ``out``, write) the records and the Markdown table."""
     fn, label = load_sampler(sampler)
+    device = torch.device(device)
     names = list(problems or PROBLEMS)
     unknown = [n for n in names if n not in PROBLEMS]
     if unknown:
@@ -310,7 +317,7 @@ def validate(
             if who in SAMPLERS:  # a registered sampler: the benchmarks' settings, then --param
                 kwargs = {**_registered_settings(who, exact), **kwargs}
             try:
-                x, seconds = _draw(run_fn, exact, kwargs, seed + 2)
+                x, seconds = _draw(run_fn, exact, kwargs, seed + 2, device)
                 record(who, x, seconds, params=kwargs, yours=yours)
             except Exception as exc:  # noqa: BLE001 - report any failure in the table
                 record(
@@ -324,6 +331,7 @@ def validate(
         "sampler": sampler,
         "problems": names,
         "seed": seed,
+        "device": str(device),
         "records": records,
         "table": table,
     }
@@ -410,6 +418,8 @@ def markdown(
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from ..devices import pick_device
+
     fn, _ = load_sampler(args.sampler)
     params = _user_params(fn, args.param)
     compare = None
@@ -422,6 +432,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         problems=args.problems.split(",") if args.problems else None,
         seed=args.seed,
         out=args.out,
+        device=pick_device(args.device),
         log=(lambda *_: None) if args.quiet else print,
     )
     print()
@@ -458,4 +469,5 @@ def add_validate_command(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=None, help="folder for validate.json and validate.md")
     p.add_argument("--quiet", action="store_true", help="print only the table")
+    add_run_arguments(p, dtype=False, quiet=False)
     p.set_defaults(func=cmd_validate)

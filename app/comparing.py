@@ -19,6 +19,7 @@ import torch
 
 import mgps
 from mgps.pipeline import Progress, RestoreSetup, Result, restore_stream
+from mgps.presets import BEST_OF
 
 from . import catalog, status
 from .checks import check_common, int_in
@@ -64,6 +65,7 @@ TABLE_COLUMNS = [
     "steps",
     "PSNR samples (dB)",
     "PSNR mean (dB)",
+    "PSNR best fit (dB)",
     "SSIM samples",
     "‖y − A(x̂)‖",
     "seconds",
@@ -137,7 +139,7 @@ def _residual_figure(runs: list[_Run], expected: float, steps: int) -> go.Figure
 def _row(r: _Run, exact_mean: torch.Tensor | None) -> list[Any]:
     if r.result is None:
         head = [r.label, r.status, f"{r.done}/{r.num_steps}"]
-        return [*head, None, None, None, None, round(r.seconds, 2), None, None]
+        return [*head, None, None, None, None, None, round(r.seconds, 2), None, None]
     m = r.result.metrics
     rmse = None
     if exact_mean is not None:
@@ -149,6 +151,7 @@ def _row(r: _Run, exact_mean: torch.Tensor | None) -> list[Any]:
         f"{r.done}/{r.num_steps}",
         round(float(np.mean(m["psnr"])), 2),
         round(float(m["psnr_mean_image"]), 2),
+        round(float(m["psnr"][m["best_by_data_consistency"]]), 2),
         round(float(np.mean(m["ssim"])), 3),
         round(float(np.mean(m["residual_norm"])), 3),
         round(r.seconds, 2),
@@ -296,8 +299,14 @@ def compare(request: CompareRequest) -> Iterator[CompareFrame]:
             progress=done_steps / max(1, total_steps),
         )
     summary: list[tuple[np.ndarray, str]] = []
+    best_of = request.operator in BEST_OF and n > 1  # phase retrieval: the best fit, not the mean
     for r in runs:
-        if r.result is not None:
+        if r.result is not None and best_of:
+            i = r.result.metrics["best_by_data_consistency"]
+            summary.append(
+                (display(r.result.samples[i : i + 1]), f"{r.label} · best fit to y of {n}")
+            )
+        elif r.result is not None:
             summary.append((display(r.result.mean), f"{r.label} · mean of {n}"))
             if n > 1:  # one sample has no spread
                 std_img, peak = display_std(r.result.std)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -274,6 +275,19 @@ def test_compare_on_the_exact_prior_shows_the_exact_posterior():
     captions = [c for _, c in final.summary]
     assert "exact posterior mean" in captions and any("exact posterior std" in c for c in captions)
     assert final.table[0][-1] is not None  # RMSE against the exact mean
+
+
+def test_compare_on_phase_retrieval_shows_the_best_fit_as_the_paper_scores_it():
+    request = comparing.CompareRequest(
+        image=str(DIGIT), operator="phase_retrieval", samplers=("dps",), num_steps=3, num_samples=3
+    )
+    final = drain(comparing.compare(request))[-1]
+    assert [c for _, c in final.summary][0] == "DPS · best fit to y of 3"
+    column = comparing.TABLE_COLUMNS.index("PSNR best fit (dB)")
+    assert final.table[0][column] is not None
+    # on a task scored on the mean, the summary shows the mean
+    half = drain(comparing.compare(replace(request, operator="half")))[-1]
+    assert [c for _, c in half.summary][0] == "DPS · mean of 3"
 
 
 def test_compare_refuses_bad_requests():

@@ -13,6 +13,7 @@ Commands::
     gaussian-eta    Example 3.2 (exact W2 of the MGPS surrogate against the midpoint η)
     images table    every sampler × operator pair on a folder of images
     images exact    samplers against the exact posterior of the digits-exact prior
+    images defaults every sampler × task with its defaults, on held-out digits or clothes
     ecg table       ECG missing block / missing leads: MAE and RMSE per sampler
     validate        any sampler (yours too) against exact posteriors, beside the registered ones
 """
@@ -87,8 +88,39 @@ def cmd_images_exact(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_images_defaults(args: argparse.Namespace) -> int:
+    from .defaults import defaults_sweep
+
+    steps = {}
+    for item in args.steps or []:
+        name, _, value = item.partition("=")
+        if name != "others":
+            SAMPLERS[name]
+        try:
+            steps[name] = int(value)
+        except ValueError:
+            raise ValueError(f"--steps expects SAMPLER=K (or others=K), got {item!r}") from None
+    result = defaults_sweep(
+        args.prior,
+        args.out,
+        num_images=args.n,
+        first=args.first,
+        operators=args.operators.split(",") if args.operators else None,
+        samplers=args.samplers.split(",") if args.samplers else None,
+        steps=steps,
+        sigma_y=args.sigma_y,
+        seed=args.seed,
+        device=args.device,
+        quiet=args.quiet,
+        log=None if args.quiet else say,
+    )
+    if result is not None:
+        print((Path(args.out) / "defaults.md").read_text())
+    return 0
+
+
 def add_image_commands(sub: argparse._SubParsersAction) -> None:
-    """``images table`` and ``images exact``."""
+    """``images table``, ``images exact`` and ``images defaults``."""
     images = sub.add_parser("images", help="image benchmarks").add_subparsers(
         dest="images_command", required=True
     )
@@ -134,6 +166,31 @@ def add_image_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     add_run_arguments(p, dtype=False)
     p.set_defaults(func=cmd_images_exact)
+
+    p = images.add_parser(
+        "defaults",
+        help="every sampler × task it accepts, with the defaults of the app and the command line, "
+        "on held-out digits or clothes",
+    )
+    p.add_argument("--prior", default="digits", help="digits, digits-exact or fashion")
+    p.add_argument("--out", required=True, help="output folder (a rerun resumes there)")
+    p.add_argument("--n", type=int, default=20, help="how many held-out test images")
+    p.add_argument("--first", type=int, default=350, help="index of the first test image")
+    p.add_argument(
+        "--operators", default=None, help="comma-separated (default: every image operator)"
+    )
+    p.add_argument("--samplers", default=None, help="comma-separated (default: every sampler)")
+    p.add_argument(
+        "--steps",
+        action="append",
+        metavar="SAMPLER=K",
+        help="steps per sampler, 'others=K' for the rest (default: each sampler's own; "
+        "the app's: --steps mgps=50 --steps others=100)",
+    )
+    p.add_argument("--sigma-y", type=float, default=0.05)
+    p.add_argument("--seed", type=int, default=0)
+    add_run_arguments(p, dtype=False)
+    p.set_defaults(func=cmd_images_defaults)
 
 
 # --------------------------------------------------------------------------- ECG

@@ -33,8 +33,8 @@ from ..progress import say
 from ..registry import OPERATORS, PRIORS, SAMPLERS
 from ..samplers.common import operator_supports, sample
 from ..types import SamplerDivergedError
-from ..utils.assets import ASSETS_DIR
 from .cells import Cell, launch_state, process_device, run_cells
+from .defaults import held_out
 
 __all__ = ["exact_table", "DEFAULT_STEPS"]
 
@@ -50,15 +50,12 @@ DEFAULT_STEPS = {
 
 def held_out_digits(num_images: int, first: int = 0) -> torch.Tensor:
     """Test digits ``first … first + num_images − 1`` as ``(N, 1, 28, 28)`` in [-1, 1]."""
-    data = np.load(ASSETS_DIR / "data" / "digits.npz")
-    images = data["test_images"][first : first + num_images].astype(np.float32) / 127.5 - 1.0
-    return torch.from_numpy(images)[:, None]
+    return held_out("digits", num_images, first)[0]
 
 
 def held_out_digit_labels(num_images: int, first: int = 0) -> torch.Tensor:
     """The true labels (0–9) of the test digits ``held_out_digits(num_images, first)`` returns."""
-    data = np.load(ASSETS_DIR / "data" / "digits.npz")
-    return torch.from_numpy(data["test_labels"][first : first + num_images].astype(np.int64))
+    return held_out("digits", num_images, first)[1]
 
 
 def exact_table(

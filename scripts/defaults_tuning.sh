@@ -11,7 +11,7 @@
 # A finished configuration is kept (its cell file under OUT/NAME/cells/, and --previous keeps the
 # rows of earlier runs into the same folder): rerunning resumes.
 # The confirmation on fresh digits and the nonlinear tables are scripts/defaults_tables.sh.
-# Usage: scripts/defaults_tuning.sh [abcd]   (the lanes to run, default ab; OUT=results/defaults/tuning)
+# Usage: scripts/defaults_tuning.sh [abcde]   (the lanes to run, default ab; OUT=results/defaults/tuning)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-results/defaults/tuning}
@@ -90,9 +90,16 @@ lane_d() {
         dcps100:dcps:num_steps=100 dcps100_lr0.5:dcps:num_steps=100,lr=0.5 \
         pnpdm100:pnpdm:num_steps=100 pnpdm100_llr1e-3:pnpdm:num_steps=100,langevin_lr=1e-3)
 }
-LANES=${1:-ab}  # the lanes to run, e.g. cd
+lane_e() {
+    # the linear tasks where the defaults sweep found DAPS's and PnP-DM's settings unfitted: DAPS
+    # on the half mask (no released setting: the box's), PnP-DM's rho_min on masks and blur
+    run new_samplers_linear --operators half box gaussian_blur --first 0 --n 10 \
+        --config daps100:daps:num_steps=100 daps100_box:daps:num_steps=100,lr=5e-5,likelihood_std=0.00707 \
+        pnpdm100:pnpdm:num_steps=100 pnpdm100_rho0.1:pnpdm:num_steps=100,rho_min=0.1
+}
+LANES=${1:-ab}  # the lanes to run, e.g. cde
 pids=()
-for lane in a b c d; do
+for lane in a b c d e; do
     [[ $LANES == *$lane* ]] && { "lane_$lane" > "$LOGS/lane_$lane.log" 2>&1 & pids+=($!); }
 done
 for pid in "${pids[@]}"; do wait "$pid" || { echo "a lane failed: $LOGS/lane_*.log"; exit 1; }; done

@@ -346,6 +346,14 @@ async function main() {
 
     // --- a long run, stopped: the status says where
     await setNumber(page, '#restore-mgps-num_steps', '400');
+    // the estimate is the server's answer to the change: on a loaded machine it comes late
+    await waitFor(
+      page,
+      () => /400 steps/.test(document.querySelector('#restore-estimate')?.textContent || ''),
+      undefined,
+      'the estimate of a 400-step run',
+      30_000,
+    );
     const longEstimate = await text(page, '#restore-estimate');
     log('estimate before a 400-step run:', longEstimate);
     if (!/400 steps × 2 samples: about/.test(longEstimate)) fail(`no estimate: ${longEstimate}`);

@@ -46,7 +46,7 @@ from mgps.metrics import t_interval
 from mgps.operators.base import measure
 from mgps.paper.cells import Cell, process_device, run_cells
 from mgps.paper.classifier import load_classifier, right_label
-from mgps.paper.defaults import DATASETS, held_out, initial_noise, score
+from mgps.paper.defaults import DATASETS, combine, held_out, initial_noise, score
 from mgps.presets import task_defaults
 from mgps.priors.loading import EMBEDDED_PRIORS_DIR, load_prior
 from mgps.progress import say
@@ -299,12 +299,11 @@ def main(argv=None) -> None:
                     on_step=on_step,
                     **full,
                 )
-            draws = draws.float().cpu().clamp(-1, 1).reshape(k, *truth.shape)
-            if select == "best":
-                fit = tiled.residual(draws.flatten(0, 1)).flatten(1).norm(dim=1).reshape(k, -1)
-                x = draws[fit.argmin(0), torch.arange(args.n)]
-            else:
-                x = draws.mean(0)
+            draws = draws.float().clamp(-1, 1)
+            fit = (
+                tiled.residual(draws.to(tiled.y.device)).flatten(1).norm(dim=1).cpu().reshape(k, -1)
+            )
+            x = combine(draws.cpu().reshape(k, *truth.shape), fit, select)
         except torch.OutOfMemoryError:
             raise  # not a result: the run stops, and a rerun on a free device retries the cell
         except Exception as error:  # noqa: BLE001 - a failed configuration is reported, not hidden

@@ -60,15 +60,25 @@ def cmd_images_table(args: argparse.Namespace) -> int:
     return 0
 
 
+def _steps(items: list[str] | None, *, others: bool = False) -> dict[str, int]:
+    """``--steps SAMPLER=K`` (repeatable; with ``others``, ``others=K`` for every other sampler)."""
+    steps = {}
+    for item in items or []:
+        name, _, value = item.partition("=")
+        if not (others and name == "others"):
+            SAMPLERS[name]  # an unknown sampler fails here, with the registry's message
+        try:
+            steps[name] = int(value)
+        except ValueError:
+            raise ValueError(f"--steps expects SAMPLER=K, got {item!r}") from None
+    return steps
+
+
 def cmd_images_exact(args: argparse.Namespace) -> int:
     from .cells import process_device
     from .exact_images import exact_table
 
-    steps = {}
-    for item in args.steps or []:
-        name, _, value = item.partition("=")
-        SAMPLERS[name]
-        steps[name] = int(value)
+    steps = _steps(args.steps)
     result = exact_table(
         args.out,
         operators=args.operators.split(","),
@@ -91,15 +101,7 @@ def cmd_images_exact(args: argparse.Namespace) -> int:
 def cmd_images_defaults(args: argparse.Namespace) -> int:
     from .defaults import defaults_sweep
 
-    steps = {}
-    for item in args.steps or []:
-        name, _, value = item.partition("=")
-        if name != "others":
-            SAMPLERS[name]
-        try:
-            steps[name] = int(value)
-        except ValueError:
-            raise ValueError(f"--steps expects SAMPLER=K (or others=K), got {item!r}") from None
+    steps = _steps(args.steps, others=True)
     result = defaults_sweep(
         args.prior,
         args.out,

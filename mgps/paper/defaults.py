@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import math
 import platform
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -55,6 +56,7 @@ __all__ = [
     "held_out",
     "initial_noise",
     "score",
+    "combine",
     "restore_batch",
     "defaults_sweep",
     "markdown",
@@ -109,6 +111,16 @@ def score(
         }
 
 
+def combine(draws: torch.Tensor, residuals: torch.Tensor | None, select: str) -> torch.Tensor:
+    """One image per observation from ``draws`` ``(k, N, …)``: the first draw, the mean of the
+    ``k``, or (``"best"``) the draw with the smallest ‖y − A(x̂)‖ of ``residuals`` ``(k, N)``."""
+    if select == "mean":
+        return draws.mean(0)
+    if select == "best":
+        return draws[residuals.argmin(0), torch.arange(draws.shape[1])]
+    return draws[0]
+
+
 def restore_batch(
     prior: Any,
     prior_name: str,
@@ -143,26 +155,18 @@ def restore_batch(
         tiled,
         truth.to(device).repeat(samples, 1, 1, 1),
     )
-    params = dict(params or {})
-    steps = int(params.get("num_steps", SAMPLERS[sampler].defaults().get("num_steps", 1)))
     result = restore(
         setup,
         sampler,
-        params=params,
+        params=dict(params or {}),
         seed=seed + 2,
-        every=max(1, steps),  # no intermediate images: the table times the sampler
+        every=sys.maxsize,  # no intermediate images: the table times the sampler
         x_init=initial_noise(truth.shape, samples, seed).to(device),
         on_step=on_step,
     )
     draws = result.samples.float().cpu().reshape(samples, n, *truth.shape[1:])
-    if select == "mean":
-        x = draws.mean(0)
-    elif select == "best":
-        residuals = torch.tensor(result.metrics["residual_norm"]).reshape(samples, n)
-        x = draws[residuals.argmin(0), torch.arange(n)]
-    else:
-        x = draws[0]
-    return x, result.metrics
+    residuals = torch.tensor(result.metrics["residual_norm"]).reshape(samples, n)
+    return combine(draws, residuals, select), result.metrics
 
 
 def _cell(

@@ -1,5 +1,7 @@
-"""Restore one image: read the editor's value, check it, build the problem and stream the
-library's run as display-ready frames (numpy images, a markdown table).
+"""Restore one image: read the editor's value, check it, build the problem (a clean image the
+library degrades, or the user's image as the observation y) and stream the library's run as
+display-ready frames (numpy images, a markdown table); at the end, or where Stop ends it, the
+run's files (``mgps.pipeline.write_run``, as the command line writes them) in one zip.
 
 Nothing here computes a sampler update; the library's ``restore_stream`` does the work. No
 gradio import: the Restore tab turns the frames into component updates.
@@ -7,19 +9,35 @@ gradio import: the Restore tab turns the frames into component updates.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+import threading
 import time
+import zipfile
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
 import mgps
-from mgps.pipeline import Progress, RestoreSetup, Result, prepare, restore_stream
+from mgps.pipeline import (
+    Progress,
+    RestoreSetup,
+    Result,
+    observation_refusal,
+    prepare,
+    prepare_observation,
+    restore_stream,
+    summarise,
+    write_run,
+)
 from mgps.samplers.common import is_latent, start
 
-from . import catalog, status
+from . import catalog, own_image, status
 from .checks import check_common, clean_params, int_in
 from .convert import check_size, display, display_std, editor_image, editor_mask
 from .device import DEVICE
@@ -29,6 +47,7 @@ __all__ = [
     "Frame",
     "Final",
     "restore",
+    "stopped_result",
     "setup_for",
     "initial_estimate",
     "estimate_note",
@@ -53,6 +72,10 @@ class RestoreRequest:
         sigma_y: observation noise std, in [-1, 1] image units.
         num_samples: posterior samples drawn at once.
         seed: seed of the observation noise and of the sampler.
+        input_mode: ``"degrade"`` (the library degrades the image) or ``"observation"`` (the
+            image is y, already degraded).
+        strokes: what the strokes drawn on the image are: ``"mask"`` (the part to restore) or
+            ``"image"`` (white ink: a drawing).
     """
 
     image: Any
@@ -64,6 +87,8 @@ class RestoreRequest:
     sigma_y: float = 0.05
     num_samples: int = catalog.DEFAULT_SAMPLES
     seed: int = 0
+    input_mode: str = own_image.DEGRADE
+    strokes: str = own_image.STROKES_MASK
 
 
 @dataclass
@@ -85,6 +110,9 @@ class Frame:
     residual: float | None = None
     x0_prior: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
+    # for Stop: the problem and the N x̂0 of this step (what a stopped run leaves)
+    setup: RestoreSetup | None = field(default=None, repr=False)
+    samples: Any = field(default=None, repr=False)
 
     @property
     def has_images(self) -> bool:
@@ -112,8 +140,17 @@ class Final:
     table: str  # markdown
     seconds: float
     restoration_index: int
+    archive: Path | None = None  # the run's files in one zip
+    stopped_at: tuple[int, int] | None = None  # (k, K) when Stop ended the run at step k
+
+    @property
+    def before_after(self) -> tuple[np.ndarray, np.ndarray]:
+        """The observation and the restoration, for a before/after slider."""
+        return self.observation, self.restoration
 
     def status(self, label: str) -> str:
+        if self.stopped_at is not None:
+            return status.stopped_at(label, *self.stopped_at)
         return status.done(label, self.seconds)
 
 
@@ -124,46 +161,91 @@ def setup_for(
     operator_params: dict[str, Any],
     sigma_y: float,
     seed: int,
+    *,
+    input_mode: str = own_image.DEGRADE,
+    strokes: str = own_image.STROKES_MASK,
 ) -> RestoreSetup:
-    """Read the editor value, check limits and build the problem (``mgps.pipeline.prepare``).
+    """Read the editor value, check limits and build the problem: the clean image degraded
+    (``mgps.pipeline.prepare``) or the image as the observation
+    (``mgps.pipeline.prepare_observation``).
 
     Raises:
-        ValueError: with a message for the user (no image, too large, empty/full mask, ...).
+        ValueError: with a message for the user (no image, too large, empty/full mask, an
+            operator that cannot take an already-degraded image, ...).
     """
-    source = editor_image(image)
+    if input_mode not in (own_image.DEGRADE, own_image.OBSERVATION):
+        raise ValueError(
+            f"unknown input mode {input_mode!r}; use {own_image.DEGRADE!r} (the app degrades "
+            f"a clean image) or {own_image.OBSERVATION!r} (the image is already degraded)"
+        )
+    if strokes not in (own_image.STROKES_MASK, own_image.STROKES_IMAGE):
+        raise ValueError(f"unknown stroke mode {strokes!r}; use 'mask' or 'image'")
+    if strokes == own_image.STROKES_IMAGE:  # the strokes are ink: part of the image
+        source, drawn = own_image.drawn_image(image), None
+    else:
+        source, drawn = editor_image(image), editor_mask(image)
     if source is None:
-        raise ValueError("Upload an image (or pick an example) first.")
+        raise ValueError(
+            "Upload an image (or pick an example, or draw one on a blank canvas) first."
+        )
     check_size(source)
     entry = mgps.OPERATORS[operator]
     if "image" not in entry.tags or "needs-weights" in entry.tags:
         raise ValueError(f"{entry.label} is not offered by this app")
+    observed = input_mode == own_image.OBSERVATION
+    if observed:
+        why = observation_refusal(operator)
+        if why is not None:
+            raise ValueError(why)
     params = clean_params(entry, operator_params)
-    drawn = editor_mask(image)
     if operator == "mask":
-        if drawn is None:
+        if drawn is None and strokes == own_image.STROKES_IMAGE:
             raise ValueError(
-                "Nothing to restore: draw over the part of the image to restore with the brush "
+                "Your strokes are the image, so nothing marks the part to restore: set "
+                "'Your strokes are' to the mask (the drawing stays as the image), then draw "
+                "over the part to restore (or choose another degradation, e.g. box or half)."
+            )
+        if drawn is None:
+            what = "damaged part of your image" if observed else "part of the image to restore"
+            raise ValueError(
+                f"Nothing to restore: draw over the {what} with the brush "
                 "(or choose another degradation, e.g. box or half)."
             )
         check_size(drawn, "the mask")
     choice = catalog.prior_choice(prior)
     if not choice.available:
         raise ValueError(f"The prior {choice.label} is unavailable: {choice.why}.")
-    setup = prepare(
-        prior,
-        source,
-        operator,
-        operator_params=params,
-        mask=drawn if operator == "mask" else None,
-        mask_drawn_means="missing",
-        sigma_y=sigma_y,
-        seed=seed,
-        device=DEVICE,
-    )
+    mask = drawn if operator == "mask" else None
+    if observed:
+        setup = prepare_observation(  # a file's JPEG quality is read from it (a path)
+            prior,
+            source,
+            operator,
+            operator_params=params,
+            mask=mask,
+            mask_drawn_means="missing",
+            sigma_y=sigma_y,
+            device=DEVICE,
+        )
+    else:
+        setup = prepare(
+            prior,
+            source,
+            operator,
+            operator_params=params,
+            mask=mask,
+            mask_drawn_means="missing",
+            sigma_y=sigma_y,
+            seed=seed,
+            device=DEVICE,
+        )
     if drawn is not None and operator != "mask":
         setup.notes.append(
             f"the strokes drawn on the image are ignored: the degradation is {entry.label}"
         )
+    warning = own_image.fit_warning(source, prior)
+    if warning:
+        setup.notes.append(warning)
     return setup
 
 
@@ -205,7 +287,14 @@ def restore(request: RestoreRequest) -> Iterator[Frame | Final]:
     int_in("the number of steps", num_steps, 1, catalog.MAX_STEPS)
     begin = time.perf_counter()
     setup = setup_for(
-        request.image, request.operator, request.prior, request.operator_params, sigma, seed
+        request.image,
+        request.operator,
+        request.prior,
+        request.operator_params,
+        sigma,
+        seed,
+        input_mode=request.input_mode,
+        strokes=request.strokes,
     )
     observation = display(setup.observation_image()[:1])
     first = initial_estimate(setup, request.sampler, num_steps, n, seed)
@@ -215,6 +304,7 @@ def restore(request: RestoreRequest) -> Iterator[Frame | Final]:
         observation=observation,
         x0_prior=display(first[:1]),
         notes=list(setup.notes),
+        setup=setup,
     )
     every, stride = _stream_every(setup, num_steps)
     remaining = status.Remaining(num_steps)
@@ -245,11 +335,29 @@ def restore(request: RestoreRequest) -> Iterator[Frame | Final]:
             ),
             x_t=display(update.x_t[:1]) if show and update.x_t is not None else None,
             residual=float(update.residual_norm.mean()),
+            setup=setup,
+            samples=update.x0_hat,
         )
     # a finished run teaches the rate (a stopped one would: its first steps cost more)
     status.RATES.record(request.prior, request.sampler, step_seconds, n)
     assert result is not None
-    yield _final(result, entry.label, time.perf_counter() - begin)
+    yield _final(setup, result, entry.label, time.perf_counter() - begin)
+
+
+def stopped_result(frame: Frame, label: str, seconds: float = 0.0, **extra: Any) -> Final | None:
+    """What a run stopped at ``frame`` leaves: the N x̂0 of its last step, scored as a
+    finished run's samples would be, marked "stopped at step k/K", with its archive; None
+    when it stopped before the first step. ``extra`` goes into the metrics (the sampler...)."""
+    if frame.setup is None or frame.samples is None or frame.step <= 0:
+        return None
+    result = summarise(
+        frame.setup,
+        frame.samples.detach().cpu().float(),
+        stopped_at_step=frame.step,
+        num_steps=frame.num_steps,
+        **extra,
+    )
+    return _final(frame.setup, result, label, seconds, stopped_at=(frame.step, frame.num_steps))
 
 
 def estimate_note(prior: str, sampler: str, num_steps: Any, num_samples: Any) -> str:
@@ -283,41 +391,85 @@ def _fmt(values: list[float], digits: int = 2) -> str:
     return f"{a.mean():.{digits}f} ± {a.std():.{digits}f}"
 
 
-def _final(result: Result, label: str, seconds: float) -> Final:
+ARCHIVES_KEPT = 64  # run archives kept on disk (the oldest are deleted)
+_archives: deque[Path] = deque()
+_archives_lock = threading.Lock()
+
+
+def archive(setup: RestoreSetup, result: Result) -> Path:
+    """The run's files (``mgps.pipeline.write_run``: the input or observation, the samples,
+    their mean and std, the best, ``metrics.json``) in one zip, in a fresh temporary folder;
+    the oldest of more than :data:`ARCHIVES_KEPT` such folders is deleted."""
+    folder = Path(tempfile.mkdtemp(prefix="mgps-run-"))
+    name = f"mgps-{setup.operator_name}-{setup.prior_name}".replace("/", "-")
+    files = write_run(folder / name, setup, result)
+    path = folder / f"{name}.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for file in files:
+            zf.write(file, Path(name) / Path(file).relative_to(folder / name))
+    with _archives_lock:
+        _archives.append(folder)
+        while len(_archives) > ARCHIVES_KEPT:
+            shutil.rmtree(_archives.popleft(), ignore_errors=True)
+    return path
+
+
+def _metric_rows(m: dict[str, Any], best: int) -> list[str]:
+    """Rows of the metrics table: against the truth where there is one; else why not."""
+    if m.get("psnr") is None:
+        why = m.get("psnr_note") or "no PSNR: the original image is not known"
+        return [f"| PSNR, SSIM | {why[0].upper()}{why[1:]} |"]
+    return [
+        f"| PSNR of the samples (dB) | {_fmt(m['psnr'])} |",
+        f"| PSNR of their mean (dB) | {m['psnr_mean_image']:.2f} |",
+        f"| PSNR of the restoration, the sample that fits y best (as the paper scores phase retrieval) (dB) | {m['psnr'][best]:.2f} |",
+        f"| SSIM of the samples | {_fmt(m['ssim'], 3)} |",
+        f"| SSIM of their mean | {m['ssim_mean_image']:.3f} |",
+    ]
+
+
+def _final(
+    setup: RestoreSetup,
+    result: Result,
+    label: str,
+    seconds: float,
+    stopped_at: tuple[int, int] | None = None,
+) -> Final:
     m = result.metrics
     best = result.best_index
+    scored = m.get("psnr") is not None
+
+    def caption(i: int) -> str:
+        db = f" · {m['psnr'][i]:.1f} dB" if scored else ""
+        return f"sample {i + 1}{db} · ‖y − A(x)‖ {m['residual_norm'][i]:.2f}"
+
     gallery = [
-        (
-            display(result.samples[i : i + 1]),
-            f"sample {i + 1} · {m['psnr'][i]:.1f} dB · ‖y − A(x)‖ {m['residual_norm'][i]:.2f}",
-        )
-        for i in range(result.samples.shape[0])
+        (display(result.samples[i : i + 1]), caption(i)) for i in range(result.samples.shape[0])
     ]
     if result.samples.shape[0] > 1:  # one sample has no spread
         std_img, peak = display_std(result.std)
-        gallery.append(
-            (
-                display(result.mean),
-                f"mean of {result.samples.shape[0]} · {m['psnr_mean_image']:.1f} dB",
-            )
-        )
+        db = f" · {m['psnr_mean_image']:.1f} dB" if scored else ""
+        gallery.append((display(result.mean), f"mean of {result.samples.shape[0]}{db}"))
         gallery.append((std_img, f"per-pixel std (white = {peak:.2f})"))
+    mode = getattr(setup, "input_mode", own_image.DEGRADE)
+    given = "your image as the observation y" if mode == own_image.OBSERVATION else "y"
+    head = f"**{label}** on {m['operator']} with the {m['prior']} prior, "
+    if stopped_at is not None:
+        head = f"**Stopped at step {stopped_at[0]}/{stopped_at[1]}**: the x̂0 of that step. " + head
+    calls = f", {m['network_calls']} network calls" if "network_calls" in m else ""
+    sampling = f"{m['seconds']:.1f} s sampling, " if "seconds" in m else ""
     table = "\n".join(
         [
-            f"**{label}** on {m['operator']} with the {m['prior']} prior, "
-            f"{result.samples.shape[0]} sample(s), {m.get('network_calls', '?')} network calls",
+            head + f"{result.samples.shape[0]} sample(s){calls}; {given}",
             "",
             "| metric | value |",
             "|---|---|",
-            f"| PSNR of the samples (dB) | {_fmt(m['psnr'])} |",
-            f"| PSNR of their mean (dB) | {m['psnr_mean_image']:.2f} |",
-            f"| PSNR of the restoration, the sample that fits y best (as the paper scores phase retrieval) (dB) | {m['psnr'][best]:.2f} |",
-            f"| SSIM of the samples | {_fmt(m['ssim'], 3)} |",
-            f"| SSIM of their mean | {m['ssim_mean_image']:.3f} |",
-            f"| data consistency ‖y − A(x̂)‖ | {_fmt(m['residual_norm'])} "
-            f"(noise alone: ≈ {m['expected_residual_norm']:.2f}) |",
-            f"| seconds (sampling / whole job) | {m.get('seconds', float('nan')):.1f} / {seconds:.1f} |",
+            *_metric_rows(m, best),
+            f"| data fit ‖y − A(x̂)‖ | {_fmt(m['residual_norm'])} "
+            f"(noise alone: ≈ {m['expected_residual_norm']:.2f}, for σ_y = {m['sigma_y']:.3g}) |",
+            f"| time | {sampling}{seconds:.1f} s the whole job |",
         ]
+        + [f"\n{n}" for n in setup.notes if n.startswith("⚠️")]
     )
     metrics = {k: v for k, v in m.items() if k != "params"}
     metrics["params"] = {k: v for k, v in (m.get("params") or {}).items()}
@@ -329,4 +481,6 @@ def _final(result: Result, label: str, seconds: float) -> Final:
         table=table,
         seconds=seconds,
         restoration_index=best,
+        archive=archive(setup, result),
+        stopped_at=stopped_at,
     )

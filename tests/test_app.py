@@ -128,7 +128,7 @@ def test_restore_streams_frames_then_the_results():
     assert len(final.gallery) == 2 + 2  # samples, mean, std
     m = final.metrics
     assert len(m["psnr"]) == 2 and m["sampler"] == "mgps" and m["seed"] == 3
-    assert "PSNR" in final.table and "data consistency" in final.table
+    assert "PSNR" in final.table and "data fit" in final.table
 
 
 def test_restore_other_degradation_with_operator_params():

@@ -1,7 +1,9 @@
-"""The Restore tab: an image (uploaded, drawn on, or an example), a degradation, a prior and a
-sampler; Run streams x̂0, MGPS's midpoint sample and x_t, then the restoration, the N samples
-with their mean and per-pixel std, and the metrics. Run, Stop and the status sit at the top
-of the settings; the sampler's parameters are in a collapsed "Advanced" section.
+"""The Restore tab: an image (uploaded, an example that brings its prior, or drawn on a blank
+canvas), clean (the app degrades it) or already degraded (it is y), a degradation, a prior and
+a sampler; Run streams x̂0, MGPS's midpoint sample and x_t, then the restoration, a
+before/after slider, the N samples with their mean and per-pixel std, the metrics and the
+run's files in one zip. Stop keeps the last step's x̂0 on the page. Run, Stop and the status
+sit at the top of the settings; the sampler's parameters are in a collapsed "Advanced" section.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import gradio as gr
 
 import mgps
 
-from .. import catalog, restoring, status, widgets
+from .. import catalog, own_image_widgets, restoring, status, widgets
 from ..device import HEAVY, gpu, sampling_jobs
 
 __all__ = ["build"]
@@ -50,9 +52,12 @@ def build() -> None:
     with gr.Row():
         with gr.Column(scale=5):
             editor = widgets.editor(
-                "restore", "Image: draw over the region to restore (for the free-form mask)"
+                "restore",
+                "Image: upload yours, pick an example or draw on a blank canvas; strokes mark "
+                "the region to restore (free-form mask) unless they are the image",
             )
-            widgets.examples(editor, prior0, "restore")
+            own = own_image_widgets.drawing_controls("restore", "restore-editor")
+            example_set = own_image_widgets.examples(editor, prior0, "restore", own)
             with gr.Row(equal_height=True):  # what a run streams, under the image
                 x0 = widgets.image("x̂0: estimate of the clean image", "restore-x0", height=230)
                 midpoint = widgets.image(
@@ -68,6 +73,7 @@ def build() -> None:
                 elem_id="restore-sampler",
             )
             controls = widgets.run_controls("restore")
+            own_image_widgets.mode_controls("restore", own)
             compat = gr.Markdown(
                 _compat_note(catalog.DEFAULT_OPERATOR, prior0, catalog.DEFAULT_SAMPLER),
                 elem_classes=["mgps-note"],
@@ -75,6 +81,7 @@ def build() -> None:
             inputs = widgets.problem_controls(
                 "restore", editor, prior, operator, catalog.DEFAULT_SAMPLES
             )
+            own_image_widgets.sigma_estimate("restore", own)
             sampler_groups: dict[str, gr.Group] = {}
             sampler_controls: dict[str, gr.components.Component] = {}
             with gr.Accordion("Advanced: sampler settings", open=False, elem_id="restore-advanced"):
@@ -98,6 +105,13 @@ def build() -> None:
         restoration = widgets.image(
             "Restoration (the sample most consistent with y)", "restore-result"
         )
+        slider = gr.ImageSlider(
+            label="Before / after: y and the restoration (drag)",
+            type="numpy",
+            format="png",
+            interactive=False,
+            elem_id="restore-slider",
+        )
     gallery = gr.Gallery(
         label="N samples, their mean and per-pixel std",
         columns=6,
@@ -109,6 +123,12 @@ def build() -> None:
         object_fit="contain",
     )
     table = gr.Markdown(elem_id="restore-metrics")
+    download = gr.DownloadButton(
+        "Download the run (zip: input or observation, samples, mean, std, best, metrics.json)",
+        value=None,
+        interactive=False,
+        elem_id="restore-download",
+    )
     with gr.Accordion("Raw metrics (JSON)", open=False):
         metrics = gr.JSON(label="metrics")
 
@@ -125,6 +145,8 @@ def build() -> None:
         sigma_y: float,
         num_samples: int,
         seed: int,
+        input_mode: str,
+        strokes: str,
         request: gr.Request = None,  # type: ignore[assignment]
         **params: Any,
     ) -> Iterator[dict[Any, Any]]:
@@ -141,21 +163,29 @@ def build() -> None:
             sigma_y=sigma_y,
             num_samples=num_samples,
             seed=seed,
+            input_mode=input_mode,
+            strokes=strokes,
         )
         label = mgps.SAMPLERS[sampler].label if sampler in mgps.SAMPLERS else str(sampler)
         last = 0.0
+        begin = time.perf_counter()
+
+        def results(final: restoring.Final) -> dict[Any, Any]:
+            return {
+                state: final.status(label),
+                observation: final.observation,
+                restoration: final.restoration,
+                slider: final.before_after,
+                gallery: widgets.gallery(final.gallery, columns=6, tile=195),
+                table: final.table,
+                metrics: final.metrics,
+                download: gr.update(value=final.archive, interactive=True),
+            }
 
         def render(frame: restoring.Frame | restoring.Final) -> dict[Any, Any] | None:
             nonlocal last
             if isinstance(frame, restoring.Final):
-                return {
-                    state: frame.status(label),
-                    observation: frame.observation,
-                    restoration: frame.restoration,
-                    gallery: widgets.gallery(frame.gallery, columns=6, tile=195),
-                    table: frame.table,
-                    metrics: frame.metrics,
-                }
+                return results(frame)
             widgets.toast_notes(frame.notes)
             now = time.monotonic()
             if frame.step == 0:  # a new run: clear the previous results
@@ -167,9 +197,11 @@ def build() -> None:
                     midpoint: None,
                     x_t: None,
                     restoration: None,
+                    slider: None,
                     gallery: None,
                     table: "",
                     metrics: None,
+                    download: gr.update(value=None, interactive=False),
                 }
             if not frame.has_images and now - last < 0.1 and frame.step < frame.num_steps:
                 return None  # keep the stream light; Stop still acts within a step or 0.1 s
@@ -183,13 +215,21 @@ def build() -> None:
             return update
 
         def stopped(frame: restoring.Frame | restoring.Final) -> dict[Any, Any] | None:
+            """What Stop leaves: the last step's x̂0 of the N samples, scored, with the run's
+            files so far, marked "stopped at step k/K"."""
             if isinstance(frame, restoring.Final):
                 return None  # it finished meanwhile: show the results
-            return {state: status.stopped_at(label, frame.step, frame.num_steps)}
+            partial = restoring.stopped_result(
+                frame, label, time.perf_counter() - begin, sampler=sampler, seed=seed
+            )
+            if partial is None:
+                return {state: status.stopped_at(label, frame.step, frame.num_steps)}
+            return {**results(partial), x0: partial.gallery[0][0]}
 
         yield from runs.stream(request, state, _gpu_restore(job), render, stopped)
 
     outputs = [state, observation, x0, midpoint, x_t, restoration, gallery, table, metrics]
+    outputs += [slider, download]  # after the first nine, which API clients read by position
     run_event = widgets.wire_run(
         controls,
         runs,
@@ -202,6 +242,8 @@ def build() -> None:
             inputs.sigma_y,
             inputs.num_samples,
             inputs.seed,
+            own.input_mode,
+            own.strokes,
         ],
         inputs_kwargs=params_of,
         outputs=outputs,
@@ -213,6 +255,15 @@ def build() -> None:
 
     # --- widgets that follow the choices
     widgets.wire_problem_inputs(inputs)
+    own_image_widgets.wire(
+        own,
+        example_set,
+        editor,
+        prior,
+        operator,
+        inputs.sigma_y,
+        inputs.operator_controls.get("jpeg__quality"),
+    )
     names = list(sampler_groups)
 
     def on_sampler(s: str) -> dict[Any, Any]:

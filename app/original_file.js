@@ -35,6 +35,12 @@ if (!installed[editorId]) {
     if (unchecked(event) || !input.files || input.files.length === 0) return;
     handOn(input.files[0]);
   }, true);
+  // a blank canvas replaces the editor's image: the line about the last upload no longer applies
+  document.addEventListener('click', (event) => {
+    const blank = event.target instanceof Element && event.target.closest(`#${editorId.replace('editor', 'blank')}`);
+    const lines = window.mgpsUploadChecks?.lines;
+    if (blank && lines && lines[editorId]) lines[editorId]('');
+  }, true);
   document.addEventListener('drop', (event) => {
     if (!inEditor(event.target) || unchecked(event)) return;
     const files = event.dataTransfer ? [...event.dataTransfer.files] : [];

@@ -64,7 +64,7 @@ EXAMPLE_PRIORS: dict[str, tuple[str, ...]] = {
     "clothes": ("fashion",),
     "photo": ("celebahq-256", "ldm-celebahq-256"),
 }
-KIND_WORDS = {"digits": "a digit", "clothes": "a garment", "photo": "a photograph"}
+KIND_WORDS = {"digits": "digits", "clothes": "clothes", "photo": "photographs"}
 
 
 def example_kind(path: str | os.PathLike[str]) -> str:
@@ -95,15 +95,15 @@ def prior_for_example(kind: str, current: str) -> ExamplePrior:
         choice = labels.get(name)
         if choice is not None and choice.available:
             return ExamplePrior(name, f"The prior is now {choice.label}: the one {kind} belong to.")
-    names = [labels[n] for n in wanted if n in labels]
-    what = " or ".join(f"{p.label} ({p.why})" for p in names) or ", ".join(wanted)
-    current_label = catalog.prior_choice(current).label if current in labels else current
+    first = labels.get(wanted[0])
+    what = f"{first.label}: {first.why}" if first is not None else wanted[0]
+    current_label = labels[current].label if current in labels else current
     return ExamplePrior(
         None,
-        f"⚠️ No prior that restores {KIND_WORDS.get(kind, kind)}s can run here: it needs {what}. "
-        "It would run on a GPU Space (where the face prior is preloaded) or with the model in "
-        f"the local Hugging Face cache. Run would restore it with {current_label}, as one of its "
-        "own images, not as a photograph.",
+        f"⚠️ No prior here restores {KIND_WORDS.get(kind, kind)}: the one they need is "
+        f"{what}. It runs on a GPU Space (which preloads it) or with the model in the local "
+        f"Hugging Face cache. Run would restore this image with {current_label}, as one of its "
+        "own images, not as itself.",
     )
 
 

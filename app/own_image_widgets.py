@@ -50,14 +50,7 @@ class OwnImage:
 def drawing_controls(tab: str, editor_id: str) -> OwnImage:
     """Under the editor: a blank canvas, what the strokes are, the prior-fit warning, and the
     hidden box that receives the uploaded file as it is."""
-    with gr.Row(equal_height=True):
-        blank = gr.Button(
-            "Blank canvas: draw your own image",
-            size="sm",
-            elem_id=f"{tab}-blank",
-            scale=1,
-            min_width=160,
-        )
+    with gr.Row():
         strokes = gr.Radio(
             choices=own_image.STROKE_MODES,
             value=own_image.STROKES_MASK,
@@ -65,7 +58,11 @@ def drawing_controls(tab: str, editor_id: str) -> OwnImage:
             elem_id=f"{tab}-strokes",
             scale=3,
         )
-    fit_note = gr.Markdown("", elem_id=f"{tab}-fit-note", elem_classes=["mgps-note"])
+        with gr.Column(scale=1, min_width=150):
+            blank = gr.Button(
+                "Blank canvas: draw your own image", size="sm", elem_id=f"{tab}-blank"
+            )
+    fit_note = gr.Markdown("", elem_id=f"{tab}-fit-note")
     original = gr.File(
         label="the uploaded file, as it is",
         type="filepath",
@@ -182,9 +179,9 @@ def wire(
         def on_example(value: Any, kind: str, current: str, mode: str) -> tuple[Any, ...]:
             choice = own_image.prior_for_example(kind, current)
             name = choice.prior or current
-            note = choice.note if choice.prior is None else ""
-            warning = own_image.fit_warning(value, name)
-            fit = "\n\n".join(t for t in (choice.note if choice.prior else "", note, warning) if t)
+            # where no prior fits, the note says so (and what would work)
+            warning = own_image.fit_warning(value, name) if choice.prior else ""
+            fit = "\n\n".join(t for t in (choice.note, warning) if t)
             return (
                 gr.update(value=name),
                 fit,
@@ -215,7 +212,7 @@ def wire(
         [own.fit_note, own.sigma_estimate, own.kind] if own.kind else [own.fit_note],
         **private,
     )
-    prior.change(
+    prior.input(  # the visitor's choice (an example's own switch says why it switched)
         lambda value, p: own_image.fit_warning(value, p),
         [editor, prior],
         own.fit_note,

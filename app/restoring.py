@@ -452,7 +452,7 @@ def _final(
         gallery.append((display(result.mean), f"mean of {result.samples.shape[0]}{db}"))
         gallery.append((std_img, f"per-pixel std (white = {peak:.2f})"))
     mode = getattr(setup, "input_mode", own_image.DEGRADE)
-    given = "your image as the observation y" if mode == own_image.OBSERVATION else "y"
+    given = "; your image is the observation y" if mode == own_image.OBSERVATION else ""
     head = f"**{label}** on {m['operator']} with the {m['prior']} prior, "
     if stopped_at is not None:
         head = f"**Stopped at step {stopped_at[0]}/{stopped_at[1]}**: the x̂0 of that step. " + head
@@ -460,7 +460,7 @@ def _final(
     sampling = f"{m['seconds']:.1f} s sampling, " if "seconds" in m else ""
     table = "\n".join(
         [
-            head + f"{result.samples.shape[0]} sample(s){calls}; {given}",
+            head + f"{result.samples.shape[0]} sample(s){calls}{given}",
             "",
             "| metric | value |",
             "|---|---|",

@@ -306,6 +306,7 @@ def prior_and_operator(tab: str, prior: str) -> tuple[gr.Dropdown, gr.Dropdown]:
             value=catalog.DEFAULT_OPERATOR,
             label="Degradation: y = A(x) + σ_y·noise",
             scale=1,
+            elem_id=f"{tab}-operator",
         )
     return prior_box, operator
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import time
+import zipfile
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -90,7 +91,8 @@ def test_restore_job_streams_and_finishes(served, files):
     )
     wait(job)
     outs = job.outputs()
-    status, observation, x0, midpoint, _x_t, restoration, gallery, table, metrics = outs[-1]
+    status, observation, x0, midpoint, _x_t, restoration, gallery, table, metrics = outs[-1][:9]
+    slider, download = outs[-1][9:]  # the before/after pair and the run's zip
     assert len(outs) >= 4, "expected the observation, streamed steps and the result"
     streamed = [o[2] for o in outs[1:-1] if isinstance(o[2], str)]
     assert len(streamed) >= 2  # x̂0 frames
@@ -102,6 +104,12 @@ def test_restore_job_streams_and_finishes(served, files):
     assert len(items(gallery)) == 4  # 2 samples, mean, std
     assert "PSNR" in table
     assert metrics["sampler"] == "mgps" and len(metrics["psnr"]) == 2 and metrics["seed"] == 1
+    assert len(slider) == 2 and read(slider[0]).shape[:2] == read(slider[1]).shape[:2]
+    path = download["value"] if isinstance(download, dict) else download
+    with zipfile.ZipFile(path) as zf:
+        assert {"metrics.json", "best.png", "observation.png"} <= {
+            Path(n).name for n in zf.namelist()
+        }
 
 
 def test_cancelled_job_stops(served, files):

@@ -142,7 +142,7 @@ def test_a_photograph_on_a_cpu_says_what_would_work():
     assert kind == "photo"
     choice = own_image.prior_for_example(kind, "digits")
     assert choice.prior is None  # no face prior loads here (offline, no hub weights)
-    assert "CelebA-HQ" in choice.note and "GPU Space" in choice.note
+    assert "CelebA-HQ" in choice.note and "GPU Space" in choice.note and "offline" in choice.note
     assert "MNIST digits" in choice.note  # what Run would do instead
 
 

@@ -214,3 +214,67 @@ def test_the_noise_level_label_is_drawn_at_its_line_on_the_log_axis():
     label = fig.layout.annotations[0]
     assert fig.layout.yaxis.type == "log" and "noise level" in label.text
     assert label.y == pytest.approx(np.log10(line.y0))  # log axis: annotations take log10
+
+
+# ---------------------------------------------------------------------------- own images
+def test_a_face_photo_that_is_already_degraded_restores_with_the_face_prior_on_a_gpu(
+    monkeypatch, app_main, tiny_pixel_prior, tmp_path
+):
+    """On a GPU Space, where the face prior loads: the tabs start on it, a photograph example
+    keeps it and raises no warning, and a real face photo degraded outside the project (a ×4
+    BOX downscale) is restored as the observation y, with no PSNR and the run's archive. The
+    GPU is faked and the face prior is a tiny random model of 3×16×16 images: this checks the
+    flow, not the quality."""
+    import json
+    import zipfile
+
+    from PIL import Image
+
+    from app import own_image
+    from mgps.priors import loading
+
+    real_availability, real_load = catalog._availability, loading.load_prior
+    monkeypatch.setattr(
+        catalog,
+        "_availability",
+        lambda e: (True, "") if e.name == catalog.GPU_PRIOR else real_availability(e),
+    )
+    monkeypatch.setattr(
+        loading,
+        "load_prior",
+        lambda spec, **kw: tiny_pixel_prior if spec == catalog.GPU_PRIOR else real_load(spec, **kw),
+    )
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(device, "DEVICE", device._pick_device())  # a GPU Space
+    assert catalog.default_prior() == "celebahq-256"
+    demo = app_main.build_demo()
+    assert _block(demo, "restore-input-mode").value == own_image.DEGRADE
+    photo = ROOT / "assets" / "examples" / "photos" / "astronaut.png"
+    choice = own_image.prior_for_example(own_image.example_kind(photo), "celebahq-256")
+    assert choice.prior == "celebahq-256" and choice.note == ""
+    assert own_image.prior_for_example("photo", "digits").prior == "celebahq-256"
+    assert own_image.fit_warning(str(photo), "celebahq-256") == ""  # a colour photo fits
+    grey = own_image.fit_warning(str(photo.with_name("cameraman.png")), "celebahq-256")
+    assert "grey image" in grey
+    small = tmp_path / "astronaut_x4.png"
+    Image.open(photo).resize((64, 64), Image.Resampling.BOX).save(small)
+    request = restoring.RestoreRequest(
+        image=str(small),
+        operator="sr4",
+        prior="celebahq-256",
+        sampler="mgps",
+        num_samples=2,
+        sampler_params={"num_steps": 2, "num_gradient_steps_initial": 1},
+        input_mode=own_image.OBSERVATION,
+    )
+    frames = list(restoring.restore(request))
+    final = frames[-1]
+    assert isinstance(final, restoring.Final)
+    assert any("resized" in note for note in frames[0].notes)  # 64×64 → 4×4, said so
+    assert final.metrics["psnr"] is None and final.metrics["prior"] == "celebahq-256"
+    assert final.restoration.ndim == 3  # a colour restoration
+    with zipfile.ZipFile(final.archive) as zf:
+        names = {Path(n).name for n in zf.namelist()}
+        metrics = json.loads(zf.read(next(n for n in zf.namelist() if n.endswith(".json"))))
+    assert {"observation.png", "sample_1.png", "best.png", "metrics.json"} <= names
+    assert metrics["input_mode"] == "observation" and metrics["operator_params"] == {"factor": 4}

@@ -53,8 +53,7 @@ def build() -> None:
         with gr.Column(scale=5):
             editor = widgets.editor(
                 "restore",
-                "Image: upload yours, pick an example or draw on a blank canvas; strokes mark "
-                "the region to restore (free-form mask) unless they are the image",
+                "Image: upload yours, pick an example, or draw on a blank canvas",
             )
             own = own_image_widgets.drawing_controls("restore", "restore-editor")
             example_set = own_image_widgets.examples(editor, prior0, "restore", own)

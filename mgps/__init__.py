@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from . import ecg, operators, priors, samplers  # noqa: F401  (fills the registries)
 from .metrics import gaussian_w2, sliced_wasserstein
+from .observation import estimate_noise_sigma, observation_refusal, read_jpeg_quality
 from .operators import MatrixOperator, dense_matrix, measure
 from .priors import GaussianMixturePrior, gaussian_prior, gmm25, load_prior
 from .registry import OPERATORS, PRIORS, SAMPLERS, Entry, Param, Registry
@@ -42,6 +43,9 @@ __all__ = [
     "load_image",
     "load_mask",
     "save_image",
+    "estimate_noise_sigma",
+    "observation_refusal",
+    "read_jpeg_quality",
     "sliced_wasserstein",
     "gaussian_w2",
 ]

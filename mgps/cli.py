@@ -30,6 +30,32 @@ __all__ = ["main", "parse_params"]
 
 log = logging.getLogger("mgps")
 
+DEGRADE_SIGMA_Y = 0.05  # the noise added to a clean --image
+
+RESTORE_HELP = """Restore an image with a diffusion prior.
+
+Two inputs, one of them:
+  --image FILE        a clean image: the operator degrades it (plus noise of std --sigma-y)
+                      and the restoration is scored against it (PSNR, SSIM).
+  --observation FILE  an image that is already degraded, taken as the observation y itself:
+      box, half       the damaged image at the prior's size (the fixed mask's pixels ignored)
+      mask            the damaged image, with --mask marking the damaged part
+      sr4, sr16       the low-resolution image (resized to the prior's size / 4 or / 16,
+                      with a note, when it is not that size)
+      gaussian_blur, gaussian_blur_svd, motion_blur
+                      the blurred image; give the kernel with --op-param (std=, kernel_size=,
+                      intensity=, seed=; defaults otherwise)
+      jpeg            the JPEG file; its quality is read from its quantisation tables
+                      (override with --op-param quality=Q; a PNG needs it)
+    The noise level is estimated from the image unless --sigma-y is given. Phase retrieval,
+    HDR and the nonlinear blur cannot take a real file and are refused. There is no PSNR
+    without --truth FILE, the original: the data fit ‖y − A(x̂)‖ against the noise level is
+    the measure.
+
+Files written to --out: input.png (with --image or --truth), observation.png, sample_k.png,
+mean.png, std.png, best.png (best data fit), metrics.json.
+"""
+
 
 def _set_threads(n: int | None) -> None:
     if n:
@@ -69,14 +95,27 @@ def cmd_priors(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    import json
-
     from .devices import parse_dtype, pick_device
-    from .pipeline import Progress, prepare, restore_stream
+    from .pipeline import (
+        Progress,
+        observation_refusal,
+        prepare,
+        prepare_observation,
+        restore_stream,
+        write_run,
+    )
     from .progress import bars_wanted, say, step_bar
     from .registry import OPERATORS
-    from .utils.images import save_image
 
+    if args.observation is not None:
+        refusal = observation_refusal(args.operator)  # before loading anything
+        if refusal is not None:
+            raise ValueError(refusal)
+    elif args.truth is not None:
+        raise ValueError(
+            "--truth scores a restoration of --observation against the original; with --image "
+            "the input itself is the truth"
+        )
     device = pick_device(args.device)  # a device that is not there: a message, at once
     entry = SAMPLERS[args.sampler]
     op_entry = OPERATORS[args.operator]
@@ -87,22 +126,34 @@ def cmd_restore(args: argparse.Namespace) -> int:
     for pair in args.op_param or []:
         name, _, text = pair.partition("=")
         op_params[name.strip()] = op_entry.param(name.strip()).parse(text)
-    setup = prepare(
-        args.prior,
-        args.image,
-        args.operator,
-        operator_params=op_params,
-        mask=args.mask,
-        mask_drawn_means=args.mask_convention,
-        sigma_y=args.sigma_y,
-        seed=args.seed,
-        device=device,
-        dtype=parse_dtype(args.dtype),
-    )
+    if args.observation is not None:
+        setup = prepare_observation(
+            args.prior,
+            args.observation,
+            args.operator,
+            operator_params=op_params,
+            mask=args.mask,
+            mask_drawn_means=args.mask_convention or "missing",
+            sigma_y=args.sigma_y,
+            truth=args.truth,
+            device=device,
+            dtype=parse_dtype(args.dtype),
+        )
+    else:
+        setup = prepare(
+            args.prior,
+            args.image,
+            args.operator,
+            operator_params=op_params,
+            mask=args.mask,
+            mask_drawn_means=args.mask_convention or "observed",
+            sigma_y=DEGRADE_SIGMA_Y if args.sigma_y is None else args.sigma_y,
+            seed=args.seed,
+            device=device,
+            dtype=parse_dtype(args.dtype),
+        )
     for note in setup.notes:
         print(f"note: {note}")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     result = None
     with step_bar(enabled=bars_wanted(args.quiet), desc=entry.label, position=0) as on_step:
         for update in restore_stream(
@@ -122,19 +173,20 @@ def cmd_restore(args: argparse.Namespace) -> int:
             else:
                 result = update
     assert result is not None
-    save_image(setup.x_true, out / "input.png")
-    save_image(result.observation, out / "observation.png")
-    for k, sample in enumerate(result.samples):
-        save_image(sample, out / f"sample_{k}.png")
-    save_image(result.mean, out / "mean.png")
-    std = result.std
-    save_image(std / std.max().clamp_min(1e-8) * 2 - 1, out / "std.png")
-    save_image(result.samples[result.best_index], out / "best.png")
-    (out / "metrics.json").write_text(json.dumps(result.metrics, indent=1))
+    out = Path(args.out)
+    write_run(out, setup, result)
     m = result.metrics
+
+    def mean(values: list[float]) -> float:
+        return sum(values) / len(values)
+
+    scores = (
+        f"PSNR {mean(m['psnr']):.2f} dB, SSIM {mean(m['ssim']):.3f}"
+        if m["psnr"] is not None
+        else "no PSNR (no --truth given)"
+    )
     print(
-        f"{entry.label} on {args.operator} with {args.prior}: PSNR {sum(m['psnr']) / len(m['psnr']):.2f} dB, "
-        f"SSIM {sum(m['ssim']) / len(m['ssim']):.3f}, ‖y − A(x̂)‖ {sum(m['residual_norm']) / len(m['residual_norm']):.3f} "
+        f"{entry.label} on {args.operator} with {args.prior}: {scores}, ‖y − A(x̂)‖ {mean(m['residual_norm']):.3f} "
         f"(noise level {m['expected_residual_norm']:.3f}), {m['seconds']:.1f} s, {m['network_calls']} network calls on {device}. Wrote {out}/"
     )
     return 0
@@ -164,7 +216,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_priors)
 
     p = sub.add_parser(
-        "restore", help="restore an image: degrade it, sample the posterior, write PNGs and metrics"
+        "restore",
+        help="restore an image: degrade a clean one (--image) or take a degraded one as it is "
+        "(--observation); sample the posterior, write PNGs and metrics",
+        description=RESTORE_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
         "--prior",
@@ -175,17 +231,32 @@ def build_parser() -> argparse.ArgumentParser:
         "--operator", required=True, help="registered operator (python -m mgps operators)"
     )
     p.add_argument("--sampler", required=True, help=f"one of: {', '.join(SAMPLERS.names())}")
-    p.add_argument(
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument(
         "--image",
-        required=True,
-        help="input image (any size or mode; centre-cropped and resized to the prior)",
+        help="a clean image, degraded here by the operator (any size or mode; centre-cropped "
+        "and resized to the prior)",
+    )
+    source.add_argument(
+        "--observation",
+        metavar="FILE",
+        help="an image that is already degraded: taken as it is as the operator's observation "
+        "y (see the rules above)",
+    )
+    p.add_argument(
+        "--truth",
+        metavar="FILE",
+        default=None,
+        help="with --observation: the original clean image, to score the restoration against "
+        "(PSNR, SSIM); without it there is no PSNR",
     )
     p.add_argument("--mask", default=None, help="mask image for --operator mask")
     p.add_argument(
         "--mask-convention",
-        default="observed",
+        default=None,
         choices=["observed", "missing"],
-        help="white/opaque pixels of --mask are observed (default; black = to restore) or missing",
+        help="white/opaque pixels of --mask are observed (black = to restore) or missing; "
+        "default: observed with --image, missing (the marks are the damage) with --observation",
     )
     p.add_argument(
         "--steps", type=int, default=None, help="diffusion steps (default: the sampler's)"
@@ -195,8 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--sigma-y",
         type=float,
-        default=0.05,
-        help="observation noise std in [-1, 1] units (default 0.05)",
+        default=None,
+        help=f"observation noise std in [-1, 1] units (default {DEGRADE_SIGMA_Y} with --image; "
+        "with --observation, estimated from the image and printed)",
     )
     p.add_argument(
         "--param", action="append", metavar="NAME=VALUE", help="sampler parameter (repeatable)"
@@ -205,7 +277,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--op-param",
         action="append",
         metavar="NAME=VALUE",
-        help="operator parameter, e.g. quality=10 for jpeg",
+        help="operator parameter (repeatable), e.g. std=3 for gaussian_blur, quality=10 for "
+        "jpeg (with --observation, overrides the quality read from a JPEG file)",
     )
     p.add_argument(
         "--progress-every", type=int, default=0, help="print progress every N steps (0: quiet)"

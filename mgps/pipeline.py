@@ -6,20 +6,34 @@ the app both call it, so neither knows how a sampler works.
     setup = prepare("digits", "assets/examples/digit_3_1.png", "box", sigma_y=0.05, seed=0)
     for update in restore_stream(setup, "mgps", num_samples=4, params={"num_steps": 50}):
         ...                                  # Progress records, then one Result
+    write_run("out", setup, update)           # the PNGs and metrics.json
+
+An image that is already degraded is the observation itself (``mgps/observation.py``):
+
+    setup = prepare_observation("digits", "my_lowres_digit.png", "sr4")
 """
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch import Tensor
 
 from .metrics import psnr, ssim
+from .observation import (
+    estimate_noise_sigma,
+    observation_refusal,
+    read_jpeg_quality,
+    read_observation,
+    used_params,
+)
 from .operators.base import measure
 from .registry import OPERATORS, PRIORS, SAMPLERS
 from .samplers.common import is_latent, run
@@ -30,7 +44,13 @@ __all__ = [
     "Progress",
     "Result",
     "prepare",
+    "prepare_observation",
+    "observation_refusal",
+    "estimate_noise_sigma",
+    "read_jpeg_quality",
     "restore_stream",
+    "summarise",
+    "write_run",
     "restore",
     "image_shape_of",
     "CountingPrior",
@@ -59,15 +79,22 @@ class CountingPrior:
 
 @dataclass
 class RestoreSetup:
-    """Everything fixed before sampling: prior, operator, observation and ground truth."""
+    """Everything fixed before sampling: prior, operator, observation and ground truth.
+
+    ``input_mode`` is ``"degrade"`` (a clean image, degraded here: ``x_true`` is that image)
+    or ``"observation"`` (the file is y; ``x_true`` is the truth given, or ``None``).
+    ``operator_params`` are the operator's JSON-able parameters, as used.
+    """
 
     prior: Prior
     prior_name: str
     operator: Operator
     operator_name: str
     problem: InverseProblem
-    x_true: Tensor
+    x_true: Tensor | None
     notes: list[str] = field(default_factory=list)
+    input_mode: str = "degrade"
+    operator_params: dict[str, Any] = field(default_factory=dict)
 
     @property
     def image_shape(self) -> tuple[int, ...]:
@@ -141,21 +168,11 @@ def prepare(
         ValueError: unknown names, unreadable images or masks, masks with nothing to restore or
             nothing observed, operators that do not fit the image size.
     """
-    from .priors.loading import load_prior
     from .utils.images import load_image, load_mask
 
-    prior_name = prior if isinstance(prior, str) else type(prior).__name__
-    prior_obj = load_prior(prior, device=device, dtype=dtype) if isinstance(prior, str) else prior
     entry = OPERATORS[operator]
-    if not isinstance(sigma_y, int | float) or not math.isfinite(sigma_y) or not 0 < sigma_y <= 2:
-        raise ValueError(f"sigma_y must be in (0, 2] (image units in [-1, 1]); got {sigma_y}")
-    shape = image_shape_of(prior_obj)
-    if len(shape) != 3:
-        images = [e.name for e in PRIORS if not e.tags & {"ecg"}]
-        raise ValueError(
-            f"prior {prior_name!r} models samples of shape {tuple(shape)}, not images; restoring "
-            f"an image needs an image prior, e.g. one of: {', '.join(images)}"
-        )
+    _check_sigma(sigma_y)
+    prior_name, prior_obj, shape = _image_prior(prior, device, dtype)
     channels, height, width = shape
     loaded = load_image(image, size=(height, width), channels=channels)
     notes = list(loaded.notes)
@@ -176,7 +193,126 @@ def prepare(
     device = torch.device(getattr(prior_obj, "device", "cpu"))
     x_true = loaded.image.to(device=device, dtype=getattr(prior_obj, "dtype", torch.float32))
     problem = measure(x_true, op, sigma_y, torch.Generator().manual_seed(seed))
-    return RestoreSetup(prior_obj, prior_name, op, operator, problem, x_true, notes)
+    return RestoreSetup(
+        prior_obj,
+        prior_name,
+        op,
+        operator,
+        problem,
+        x_true,
+        notes,
+        input_mode="degrade",
+        operator_params=used_params(operator, operator_params),
+    )
+
+
+def _check_sigma(sigma_y: Any) -> None:
+    if not isinstance(sigma_y, int | float) or not math.isfinite(sigma_y) or not 0 < sigma_y <= 2:
+        raise ValueError(f"sigma_y must be in (0, 2] (image units in [-1, 1]); got {sigma_y}")
+
+
+def _image_prior(prior: Any, device: Any, dtype: Any) -> tuple[str, Prior, tuple[int, ...]]:
+    """``(name, prior, (C, H, W))`` of a prior given by name or as an object."""
+    from .priors.loading import load_prior
+
+    prior_name = prior if isinstance(prior, str) else type(prior).__name__
+    prior_obj = load_prior(prior, device=device, dtype=dtype) if isinstance(prior, str) else prior
+    shape = image_shape_of(prior_obj)
+    if len(shape) != 3:
+        images = [e.name for e in PRIORS if not e.tags & {"ecg"}]
+        raise ValueError(
+            f"prior {prior_name!r} models samples of shape {tuple(shape)}, not images; restoring "
+            f"an image needs an image prior, e.g. one of: {', '.join(images)}"
+        )
+    return prior_name, prior_obj, shape
+
+
+# the lowest noise level an estimate is raised to: the rounding of 8-bit files, 2/255/√12
+QUANTISATION_SIGMA = 2.0 / 255.0 / math.sqrt(12.0)
+
+
+def prepare_observation(
+    prior: Prior | str,
+    observation: Any,
+    operator: str,
+    *,
+    operator_params: dict[str, Any] | None = None,
+    mask: Any = None,
+    mask_drawn_means: str = "missing",
+    sigma_y: float | None = None,
+    truth: Any = None,
+    device: torch.device | str | None = None,
+    dtype: torch.dtype | None = None,
+) -> RestoreSetup:
+    """Take ``observation``, an image that is already degraded, as the observation y of
+    ``operator`` (nothing is applied to it; per-operator rules in ``mgps/observation.py``).
+
+    Args:
+        prior, operator, device, dtype: as for :func:`prepare`.
+        observation: a path, PIL image, numpy array or tensor in [-1, 1]: y itself.
+        operator_params: the operator's parameters (blur kernels; ``quality`` overrides the
+            quality read from a JPEG file).
+        mask: for ``operator="mask"``: the damaged part (see ``load_mask``).
+        mask_drawn_means: what the marks of ``mask`` are: ``"missing"`` (default: the damaged
+            part) or ``"observed"``.
+        sigma_y: the observation's noise level in [-1, 1] units; ``None`` uses
+            :func:`estimate_noise_sigma` of the image (raised to the 8-bit rounding noise,
+            :data:`QUANTISATION_SIGMA`), with a note.
+        truth: the original clean image, when known: PSNR and SSIM are measured against it.
+
+    Raises:
+        ValueError: operators that cannot take a file (:func:`observation_refusal`), a missing
+            mask or JPEG quality, unreadable images, bad ``sigma_y``.
+    """
+    from .types import InverseProblem
+    from .utils.images import load_image
+
+    refusal = observation_refusal(operator)
+    if refusal is not None:
+        raise ValueError(refusal)
+    if sigma_y is not None:
+        _check_sigma(sigma_y)
+    prior_name, prior_obj, shape = _image_prior(prior, device, dtype)
+    read = read_observation(
+        observation,
+        operator,
+        shape,
+        operator_params=operator_params,
+        mask=mask,
+        mask_drawn_means=mask_drawn_means,
+    )
+    notes = list(read.notes)
+    if sigma_y is None:
+        estimate = estimate_noise_sigma(read.image, observed=read.observed)
+        sigma_y = max(estimate, QUANTISATION_SIGMA)
+        notes.append(
+            f"noise level σ_y = {sigma_y:.4f} estimated from the image"
+            + (
+                f" (the estimate {estimate:.4f} raised to the 8-bit rounding noise)"
+                if estimate < QUANTISATION_SIGMA
+                else ""
+            )
+            + "; set it to override"
+        )
+    device = torch.device(getattr(prior_obj, "device", "cpu"))
+    dtype = getattr(prior_obj, "dtype", torch.float32)
+    x_true = None
+    if truth is not None:
+        loaded = load_image(truth, size=shape[1:], channels=shape[0])
+        notes += [f"truth: {n}" for n in loaded.notes]
+        x_true = loaded.image.to(device=device, dtype=dtype)
+    problem = InverseProblem(read.operator, read.y.to(device=device, dtype=dtype), float(sigma_y))
+    return RestoreSetup(
+        prior_obj,
+        prior_name,
+        read.operator,
+        operator,
+        problem,
+        x_true,
+        notes,
+        input_mode="observation",
+        operator_params=read.params,
+    )
 
 
 def _to_image(prior: Prior, x: Tensor) -> Tensor:
@@ -273,24 +409,35 @@ def summarise(setup: RestoreSetup, samples: Tensor, **extra: Any) -> Result:
     with torch.no_grad():
         mean = samples.mean(0, keepdim=True)
         std = samples.std(0, keepdim=True) if samples.shape[0] > 1 else torch.zeros_like(mean)
-        truth = setup.x_true.to(samples)
         residuals = setup.problem.residual(samples).flatten(1).norm(dim=1)
-        per_sample_psnr = psnr(samples, truth)
-        per_sample_ssim = ssim(samples, truth)
         best = int(residuals.argmin())
+        if setup.x_true is not None:
+            truth = setup.x_true.to(samples)
+            scores = {
+                "psnr": [float(v) for v in psnr(samples, truth)],
+                "ssim": [float(v) for v in ssim(samples, truth)],
+                "psnr_mean_image": float(psnr(mean, truth)[0]),
+                "ssim_mean_image": float(ssim(mean, truth)[0]),
+            }
+        else:
+            scores = dict.fromkeys(("psnr", "ssim", "psnr_mean_image", "ssim_mean_image"))
+            scores["psnr_note"] = (
+                "no PSNR or SSIM: the original image is not known (the input is the "
+                "observation itself); the measure is the data fit ‖y − A(x̂)‖ against the noise "
+                "level σ_y·√dim(y) (expected_residual_norm)"
+            )
+    expected = float(setup.problem.sigma_y) * math.sqrt(setup.problem.y[0].numel())
     metrics = {
-        "psnr": [float(v) for v in per_sample_psnr],
-        "ssim": [float(v) for v in per_sample_ssim],
-        "psnr_mean_image": float(psnr(mean, truth)[0]),
-        "ssim_mean_image": float(ssim(mean, truth)[0]),
+        **scores,
         "residual_norm": [float(v) for v in residuals],
         "best_by_data_consistency": best,
         "sigma_y": float(setup.problem.sigma_y),
-        "expected_residual_norm": float(setup.problem.sigma_y)
-        * math.sqrt(setup.problem.y[0].numel()),
+        "expected_residual_norm": expected,
         "lpips": None,
         "prior": setup.prior_name,
         "operator": setup.operator_name,
+        "operator_params": dict(setup.operator_params),
+        "input_mode": setup.input_mode,
         **extra,
     }
     try:
@@ -302,6 +449,34 @@ def summarise(setup: RestoreSetup, samples: Tensor, **extra: Any) -> Result:
     except ImportError:
         pass
     return Result(samples, mean, std, setup.observation_image(), metrics, best)
+
+
+def write_run(folder: str | Path, setup: RestoreSetup, result: Result) -> list[Path]:
+    """Write the files of a run into ``folder`` (created): ``input.png`` (the clean input or
+    the truth, when there is one), ``observation.png``, ``sample_k.png``, ``mean.png``,
+    ``std.png`` (scaled to its maximum), ``best.png`` (best data fit) and ``metrics.json``.
+
+    Returns:
+        The paths written, in that order.
+    """
+    from .utils.images import save_image
+
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    if setup.x_true is not None:
+        written.append(save_image(setup.x_true, out / "input.png"))
+    written.append(save_image(result.observation, out / "observation.png"))
+    for k, sample in enumerate(result.samples):
+        written.append(save_image(sample, out / f"sample_{k}.png"))
+    written.append(save_image(result.mean, out / "mean.png"))
+    std = result.std
+    written.append(save_image(std / std.max().clamp_min(1e-8) * 2 - 1, out / "std.png"))
+    written.append(save_image(result.samples[result.best_index], out / "best.png"))
+    metrics = out / "metrics.json"
+    metrics.write_text(json.dumps(result.metrics, indent=1))
+    written.append(metrics)
+    return written
 
 
 def restore(setup: RestoreSetup, sampler: str, **kwargs: Any) -> Result:

@@ -16,7 +16,7 @@ import time
 import zipfile
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,7 @@ __all__ = [
     "Frame",
     "Final",
     "restore",
-    "stopped_result",
+    "Leftovers",
     "setup_for",
     "initial_estimate",
     "estimate_note",
@@ -110,9 +110,10 @@ class Frame:
     residual: float | None = None
     x0_prior: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
-    # for Stop: the problem and the N x̂0 of this step (what a stopped run leaves)
-    setup: RestoreSetup | None = field(default=None, repr=False)
-    samples: Any = field(default=None, repr=False)
+    # what a stopped run leaves (:class:`Leftovers`), on the CPU (ZeroGPU pickles frames):
+    # the problem without the prior (first frame); the N x̂0 scored (frames with images)
+    problem: RestoreSetup | None = field(default=None, repr=False)
+    scored: Result | None = field(default=None, repr=False)
 
     @property
     def has_images(self) -> bool:
@@ -304,7 +305,7 @@ def restore(request: RestoreRequest) -> Iterator[Frame | Final]:
         observation=observation,
         x0_prior=display(first[:1]),
         notes=list(setup.notes),
-        setup=setup,
+        problem=_light(setup),
     )
     every, stride = _stream_every(setup, num_steps)
     remaining = status.Remaining(num_steps)
@@ -335,8 +336,7 @@ def restore(request: RestoreRequest) -> Iterator[Frame | Final]:
             ),
             x_t=display(update.x_t[:1]) if show and update.x_t is not None else None,
             residual=float(update.residual_norm.mean()),
-            setup=setup,
-            samples=update.x0_hat,
+            scored=_scored(setup, update.x0_hat, request.sampler, seed, params) if show else None,
         )
     # a finished run teaches the rate (a stopped one would: its first steps cost more)
     status.RATES.record(request.prior, request.sampler, step_seconds, n)
@@ -344,20 +344,54 @@ def restore(request: RestoreRequest) -> Iterator[Frame | Final]:
     yield _final(setup, result, entry.label, time.perf_counter() - begin)
 
 
-def stopped_result(frame: Frame, label: str, seconds: float = 0.0, **extra: Any) -> Final | None:
-    """What a run stopped at ``frame`` leaves: the N x̂0 of its last step, scored as a
-    finished run's samples would be, marked "stopped at step k/K", with its archive; None
-    when it stopped before the first step. ``extra`` goes into the metrics (the sampler...)."""
-    if frame.setup is None or frame.samples is None or frame.step <= 0:
-        return None
-    result = summarise(
-        frame.setup,
-        frame.samples.detach().cpu().float(),
-        stopped_at_step=frame.step,
-        num_steps=frame.num_steps,
-        **extra,
+def _light(setup: RestoreSetup) -> RestoreSetup:
+    """``setup`` without what a stopped run's files do not need (the prior, the operator, y),
+    its truth on the CPU: small, and safe to send from a ZeroGPU worker."""
+    truth = setup.x_true.detach().cpu() if setup.x_true is not None else None
+    return replace(setup, prior=None, operator=None, problem=None, x_true=truth)
+
+
+def _scored(setup: RestoreSetup, x0_hat: Any, sampler: str, seed: int, params: dict) -> Result:
+    """The N x̂0 of a step scored as a finished run's samples are, on the CPU."""
+    result = summarise(setup, x0_hat, sampler=sampler, seed=seed, params=params)
+    return replace(
+        result,
+        samples=result.samples.detach().cpu(),
+        mean=result.mean.detach().cpu(),
+        std=result.std.detach().cpu(),
+        observation=result.observation.detach().cpu(),
     )
-    return _final(frame.setup, result, label, seconds, stopped_at=(frame.step, frame.num_steps))
+
+
+class Leftovers:
+    """What a run leaves when Stop ends it: fed every frame, it keeps the problem and the
+    latest scored x̂0 of the N samples (those of the last frame with images)."""
+
+    def __init__(self) -> None:
+        self.problem: RestoreSetup | None = None
+        self.scored: Result | None = None
+        self.scored_step = 0
+
+    def feed(self, frame: Frame | Final) -> None:
+        if isinstance(frame, Frame):
+            if frame.problem is not None:
+                self.problem, self.scored, self.scored_step = frame.problem, None, 0
+            if frame.scored is not None:
+                self.scored, self.scored_step = frame.scored, frame.step
+
+    def final(self, step: int, num_steps: int, label: str, seconds: float) -> Final | None:
+        """The results of a run stopped at ``step``: the last scored x̂0, marked "stopped at
+        step k/K", with its archive; None before any step was scored."""
+        if self.problem is None or self.scored is None or step <= 0:
+            return None
+        metrics = {
+            **self.scored.metrics,
+            "stopped_at_step": step,
+            "samples_at_step": self.scored_step,
+            "num_steps": num_steps,
+        }
+        result = replace(self.scored, metrics=metrics)
+        return _final(self.problem, result, label, seconds, stopped_at=(step, num_steps))
 
 
 def estimate_note(prior: str, sampler: str, num_steps: Any, num_samples: Any) -> str:
@@ -455,7 +489,8 @@ def _final(
     given = "; your image is the observation y" if mode == own_image.OBSERVATION else ""
     head = f"**{label}** on {m['operator']} with the {m['prior']} prior, "
     if stopped_at is not None:
-        head = f"**Stopped at step {stopped_at[0]}/{stopped_at[1]}**: the x̂0 of that step. " + head
+        at = m.get("samples_at_step", stopped_at[0])
+        head = f"**Stopped at step {stopped_at[0]}/{stopped_at[1]}**: the x̂0 of step {at}. " + head
     calls = f", {m['network_calls']} network calls" if "network_calls" in m else ""
     sampling = f"{m['seconds']:.1f} s sampling, " if "seconds" in m else ""
     table = "\n".join(

@@ -168,6 +168,7 @@ def build() -> None:
         label = mgps.SAMPLERS[sampler].label if sampler in mgps.SAMPLERS else str(sampler)
         last = 0.0
         begin = time.perf_counter()
+        leftovers = restoring.Leftovers()  # what Stop leaves on the page
 
         def results(final: restoring.Final) -> dict[Any, Any]:
             return {
@@ -183,6 +184,7 @@ def build() -> None:
 
         def render(frame: restoring.Frame | restoring.Final) -> dict[Any, Any] | None:
             nonlocal last
+            leftovers.feed(frame)
             if isinstance(frame, restoring.Final):
                 return results(frame)
             widgets.toast_notes(frame.notes)
@@ -214,12 +216,13 @@ def build() -> None:
             return update
 
         def stopped(frame: restoring.Frame | restoring.Final) -> dict[Any, Any] | None:
-            """What Stop leaves: the last step's x̂0 of the N samples, scored, with the run's
-            files so far, marked "stopped at step k/K"."""
+            """What Stop leaves: the latest x̂0 of the N samples, scored, with the run's files
+            so far, marked "stopped at step k/K"."""
             if isinstance(frame, restoring.Final):
                 return None  # it finished meanwhile: show the results
-            partial = restoring.stopped_result(
-                frame, label, time.perf_counter() - begin, sampler=sampler, seed=seed
+            leftovers.feed(frame)
+            partial = leftovers.final(
+                frame.step, frame.num_steps, label, time.perf_counter() - begin
             )
             if partial is None:
                 return {state: status.stopped_at(label, frame.step, frame.num_steps)}

@@ -210,9 +210,8 @@ def test_stop_leaves_the_latest_samples_marked_and_their_archive():
     assert leftovers.final(0, 20, "DDNM+", 1.0) is None  # before the first step
     partial = leftovers.final(7, 20, "DDNM+", 1.0)
     assert partial.stopped_at == (7, 20)
-    assert partial.status("DDNM+") == status.stopped_at("DDNM+", 7, 20) == (
-        "DDNM+: stopped at step 7/20"
-    )
+    assert partial.status("DDNM+") == status.stopped_at("DDNM+", 7, 20)
+    assert partial.status("DDNM+") == "DDNM+: stopped at step 7/20"
     shown = max(f.step for f in frames if f.scored is not None)  # the latest frame with images
     assert 0 < shown <= 7
     assert partial.table.startswith(f"**Stopped at step 7/20**: the x̂0 of step {shown}.")

@@ -198,20 +198,7 @@ def wire(
             **private,
         )
 
-    # --- a new upload or another prior: does the image look like what the prior knows?
-    def on_upload(value: Any, prior_name: str, mode: str) -> tuple[Any, ...]:
-        return (
-            own_image.fit_warning(value, prior_name),
-            estimate_button(mode, value),
-            "",  # an upload is not an example
-        )
-
-    editor.upload(
-        on_upload,
-        [editor, prior, own.input_mode],
-        [own.fit_note, own.sigma_estimate, own.kind] if own.kind else [own.fit_note],
-        **private,
-    )
+    # --- another prior: does the image look like what it knows? (a new upload: below)
     prior.input(  # the visitor's choice (an example's own switch says why it switched)
         lambda value, p: own_image.fit_warning(value, p),
         [editor, prior],
@@ -277,18 +264,27 @@ def wire(
 
     own.strokes.input(on_strokes, [own.strokes, editor], [editor, own.fit_note], **private)
 
-    # --- a JPEG's quality, read from the file as it was uploaded (then the box is emptied,
-    # ready for the next file)
-    def on_original(path: str | None, mode: str, op: str) -> tuple[Any, ...]:
+    # --- a new upload, as the file it was (the page hands it on; the editor's own upload
+    # event also fires when an example loads): does it look like what the prior knows, its
+    # noise level, and a JPEG's quality read from its tables; then the box is emptied, ready
+    # for the next file
+    def on_original(path: str | None, mode: str, op: str, prior_name: str) -> tuple[Any, ...]:
         if path is None:
-            return (gr.update(),) * (3 + len(quality_out))
+            return (gr.update(),) * (5 + len(quality_out))
         read = (Path(path).name, own_image.jpeg_quality(path))
         quality = [quality_value(mode, op, read)] if quality_out else []
-        return (read, mode_note(mode, op, read), None, *quality)
+        return (
+            read,
+            mode_note(mode, op, read),
+            None,
+            own_image.fit_warning(path, prior_name),
+            estimate_button(mode, path),
+            *quality,
+        )
 
     own.original.upload(
         on_original,
-        [own.original, own.input_mode, operator],
-        [own.read, own.mode_note, own.original, *quality_out],
+        [own.original, own.input_mode, operator, prior],
+        [own.read, own.mode_note, own.original, own.fit_note, own.sigma_estimate, *quality_out],
         **private,
     )

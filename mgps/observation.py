@@ -192,90 +192,6 @@ def suggest_sigma_y(image: Tensor, observed: Any = None, operator: Any = None) -
 
 
 # ---------------------------------------------------------------------------- JPEG quality
-_IJG_LUMINANCE = np.array(
-    [
-        16,
-        11,
-        10,
-        16,
-        24,
-        40,
-        51,
-        61,
-        12,
-        12,
-        14,
-        19,
-        26,
-        58,
-        60,
-        55,
-        14,
-        13,
-        16,
-        24,
-        40,
-        57,
-        69,
-        56,
-        14,
-        17,
-        22,
-        29,
-        51,
-        87,
-        80,
-        62,
-        18,
-        22,
-        37,
-        56,
-        68,
-        109,
-        103,
-        77,
-        24,
-        35,
-        55,
-        64,
-        81,
-        104,
-        113,
-        92,
-        49,
-        64,
-        78,
-        87,
-        103,
-        121,
-        120,
-        101,
-        72,
-        92,
-        95,
-        98,
-        112,
-        100,
-        103,
-        99,
-    ],
-    dtype=np.int64,
-)  # ITU-T T.81 Annex K, row-major (the order of Pillow's ``quantization``)
-_IJG_CHROMINANCE = np.full(64, 99, dtype=np.int64)
-_IJG_CHROMINANCE.reshape(8, 8)[:4, :4] = [
-    [17, 18, 24, 47],
-    [18, 21, 26, 66],
-    [24, 26, 56, 99],
-    [47, 66, 99, 99],
-]
-
-
-def _ijg_table(base: np.ndarray, quality: int) -> np.ndarray:
-    """libjpeg's ``jpeg_quality_scaling`` applied to ``base`` (baseline: steps in [1, 255])."""
-    scale = 5000 // quality if quality < 50 else 200 - 2 * quality
-    return np.clip((base * scale + 50) // 100, 1, 255)
-
-
 def read_jpeg_tables(source: Any) -> list[np.ndarray] | None:
     """A JPEG's quantisation tables (luminance first), each 64 steps in row-major order, or
     ``None`` if ``source`` (a path, bytes or a PIL image) is not a JPEG."""
@@ -309,10 +225,11 @@ def read_jpeg_quality(source: Any) -> int | None:
     tables = read_jpeg_tables(source)
     if tables is None:
         return None
-    found = list(zip(tables, (_IJG_LUMINANCE, _IJG_CHROMINANCE), strict=False))
+    from .operators.jpeg import ijg_tables
 
     def distance(quality: int) -> float:
-        return sum(float(np.abs(t - _ijg_table(b, quality)).sum()) for t, b in found)
+        standard = ijg_tables(quality)
+        return sum(float(np.abs(t - s.numpy().ravel()).sum()) for t, s in zip(tables, standard))
 
     return min(range(1, 101), key=lambda q: (distance(q), q))
 
@@ -353,10 +270,10 @@ def used_params(operator: str, params: dict[str, Any] | None = None) -> dict[str
 def _file_jpeg(shape: tuple[int, int, int], quality: int, tables: list, notes: list[str]):
     """The JPEG operator with the file's own quantisation steps (a grayscale file has no
     chrominance table: the standard one at ``quality`` then)."""
-    from .operators.jpeg import DiffJPEG
+    from .operators.jpeg import DiffJPEG, ijg_tables
 
     luminance = tables[0]
-    chrominance = tables[1] if len(tables) > 1 else _ijg_table(_IJG_CHROMINANCE, quality)
+    chrominance = tables[1] if len(tables) > 1 else ijg_tables(quality)[1].ravel().tolist()
     notes.append("the JPEG operator uses the file's own quantisation tables")
     return DiffJPEG(shape, quality, name="jpeg", tables=(luminance, chrominance))
 

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -346,3 +348,20 @@ def test_own_images_restored_through_observation_beat_the_naive_answers(tmp_path
             gains[operator].append(metrics["psnr_mean_image"] - _psnr(naive[operator], truth))
     for operator, gain in gains.items():
         assert np.mean(gain) > 0, f"{operator}: restoration − naive PSNR per digit {gain}"
+
+
+def test_the_measuring_script_runs_tiny(tmp_path):
+    """scripts/own_image_table.py (the README's figure), on one digit with 2 steps."""
+    spec = importlib.util.spec_from_file_location(
+        "own_image_table", Path(__file__).resolve().parents[1] / "scripts" / "own_image_table.py"
+    )
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    argv = ["--digits", "1", "--first", "3", "--steps", "2", "--out", str(tmp_path), "--keep"]
+    assert script.main(argv) == 0
+    rows = json.loads((tmp_path / "table.json").read_text())["rows"]
+    assert set(rows) == {"sr4", "jpeg", "mask"} and rows["jpeg"][0]["operator_params"] == {
+        "quality": 10
+    }
+    assert "| JPEG quality 10 | `jpeg` |" in (tmp_path / "table.md").read_text()
+    assert (tmp_path / "runs" / "mask_3" / "mean.png").exists()

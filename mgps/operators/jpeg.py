@@ -44,7 +44,14 @@ from torch import Tensor
 from ..registry import OPERATORS, Param
 from .image_base import ImageOperator, image_shape
 
-__all__ = ["DiffJPEG", "jpeg", "quality_to_factor", "differentiable_round", "dct_matrix"]
+__all__ = [
+    "DiffJPEG",
+    "jpeg",
+    "quality_to_factor",
+    "ijg_tables",
+    "differentiable_round",
+    "dct_matrix",
+]
 
 # Standard JPEG quantisation tables (ITU-T T.81 Annex K), row = vertical frequency.
 _LUMINANCE_TABLE = (
@@ -72,6 +79,16 @@ def quality_to_factor(quality: float) -> float:
     if quality < 50:
         return 5000.0 / quality / 100.0
     return (200.0 - 2.0 * quality) / 100.0
+
+
+def ijg_tables(quality: int) -> tuple[Tensor, Tensor]:
+    """The quantisation steps libjpeg (Pillow) writes at ``quality`` (1–100): the standard
+    tables scaled by ``5000/Q`` (Q < 50) or ``200 − 2Q`` percent, rounded, clipped to
+    [1, 255] (baseline); ``(luminance, chrominance)``, int64 ``(8, 8)``, row = vertical
+    frequency (the order of Pillow's ``quantization``, untransposed)."""
+    scale = 5000 // quality if quality < 50 else 200 - 2 * quality
+    luminance, chrominance = (t.T.to(torch.int64) for t in _tables())
+    return tuple(((t * scale + 50) // 100).clamp(1, 255) for t in (luminance, chrominance))
 
 
 def differentiable_round(z: Tensor) -> Tensor:

@@ -250,7 +250,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --observation: the original clean image, to score the restoration against "
         "(PSNR, SSIM); without it there is no PSNR",
     )
-    p.add_argument("--mask", default=None, help="mask image for --operator mask")
+    p.add_argument(
+        "--mask",
+        default=None,
+        help="mask image for --operator mask (with --observation: marks the damaged part)",
+    )
     p.add_argument(
         "--mask-convention",
         default=None,

@@ -23,6 +23,7 @@ The other operators cannot take a real file (:func:`observation_refusal` says wh
 from __future__ import annotations
 
 import io
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +41,11 @@ __all__ = [
     "Observation",
     "observation_refusal",
     "estimate_noise_sigma",
+    "suggest_sigma_y",
+    "QUANTISATION_SIGMA",
+    "MIN_ESTIMATE_SIZE",
     "read_jpeg_quality",
+    "read_jpeg_tables",
     "read_observation",
     "used_params",
 ]
@@ -140,89 +145,69 @@ def estimate_noise_sigma(image: Any, observed: Any = None) -> float:
     return float(np.median(np.abs(values)) / (0.6745 * 6.0))
 
 
+# the lowest noise level of an 8-bit file: its rounding, 2/255/√12 in [-1, 1] units
+QUANTISATION_SIGMA = 2.0 / 255.0 / math.sqrt(12.0)
+# below this many pixels a side, edges outnumber flat windows and the estimate is meaningless
+MIN_ESTIMATE_SIZE = 16
+
+
+def suggest_sigma_y(image: Tensor, observed: Any = None, operator: Any = None) -> tuple[float, str]:
+    """A noise level σ_y for an observation image ``(1, C, h, w)`` in [-1, 1], and a note
+    saying where it comes from.
+
+    It is :func:`estimate_noise_sigma`, raised to the 8-bit rounding noise
+    :data:`QUANTISATION_SIGMA`; for images under :data:`MIN_ESTIMATE_SIZE` pixels a side (too
+    small to tell noise from edges), that rounding noise itself. For the JPEG operator (a
+    smooth model of a real codec) it is raised to the model's own error on the file, the rms
+    change of the image when the operator compresses it again, ‖A(y) − y‖ / √dim(y).
+    """
+    h, w = image.shape[-2:]
+    if min(h, w) < MIN_ESTIMATE_SIZE:
+        sigma, note = (
+            QUANTISATION_SIGMA,
+            (
+                f"noise level σ_y = {QUANTISATION_SIGMA:.4f} (the 8-bit rounding noise): the "
+                f"{w}×{h} observation is too small to estimate its noise from"
+            ),
+        )
+    else:
+        estimate = estimate_noise_sigma(image, observed=observed)
+        sigma = max(estimate, QUANTISATION_SIGMA)
+        note = f"noise level σ_y = {sigma:.4f} estimated from the image" + (
+            f" (the estimate {estimate:.4f} raised to the 8-bit rounding noise)"
+            if estimate < QUANTISATION_SIGMA
+            else ""
+        )
+    if operator is not None and getattr(operator, "name", "") == "jpeg":
+        with torch.no_grad():
+            y = image.to(torch.float32)
+            model_error = float((operator.A(y) - y).pow(2).mean().sqrt())
+        if model_error > sigma:
+            sigma = model_error
+            note = (
+                f"noise level σ_y = {sigma:.4f}: the JPEG operator's own error on the file (the "
+                "rms change when it compresses the file again), above the noise seen in it"
+            )
+    return sigma, note + "; set it to override"
+
+
 # ---------------------------------------------------------------------------- JPEG quality
-_IJG_LUMINANCE = np.array(
-    [
-        16,
-        11,
-        10,
-        16,
-        24,
-        40,
-        51,
-        61,
-        12,
-        12,
-        14,
-        19,
-        26,
-        58,
-        60,
-        55,
-        14,
-        13,
-        16,
-        24,
-        40,
-        57,
-        69,
-        56,
-        14,
-        17,
-        22,
-        29,
-        51,
-        87,
-        80,
-        62,
-        18,
-        22,
-        37,
-        56,
-        68,
-        109,
-        103,
-        77,
-        24,
-        35,
-        55,
-        64,
-        81,
-        104,
-        113,
-        92,
-        49,
-        64,
-        78,
-        87,
-        103,
-        121,
-        120,
-        101,
-        72,
-        92,
-        95,
-        98,
-        112,
-        100,
-        103,
-        99,
-    ],
-    dtype=np.int64,
-)  # ITU-T T.81 Annex K, row-major (the order of Pillow's ``quantization``)
-_IJG_CHROMINANCE = np.full(64, 99, dtype=np.int64)
-_IJG_CHROMINANCE.reshape(8, 8)[:4, :4] = [
-    [17, 18, 24, 47],
-    [18, 21, 26, 66],
-    [24, 26, 56, 99],
-    [47, 66, 99, 99],
-]
-
-
-def _ijg_table(base: np.ndarray, quality: int) -> np.ndarray:
-    """libjpeg's ``jpeg_quality_scaling`` applied to ``base`` (baseline: steps in [1, 255])."""
-    scale = 5000 // quality if quality < 50 else 200 - 2 * quality
-    return np.clip((base * scale + 50) // 100, 1, 255)
+def read_jpeg_tables(source: Any) -> list[np.ndarray] | None:
+    """A JPEG's quantisation tables (luminance first), each 64 steps in row-major order, or
+    ``None`` if ``source`` (a path, bytes or a PIL image) is not a JPEG."""
+    if isinstance(source, bytes):
+        source = io.BytesIO(source)
+    if isinstance(source, str | os.PathLike | io.IOBase):
+        try:
+            with Image.open(Path(source) if not isinstance(source, io.IOBase) else source) as img:
+                return read_jpeg_tables(img)
+        except (OSError, ValueError):
+            return None
+    tables = getattr(source, "quantization", None) if isinstance(source, Image.Image) else None
+    if getattr(source, "format", None) != "JPEG" or not tables:
+        return None
+    found = [np.asarray(list(tables[k]), dtype=np.int64) for k in sorted(tables)[:2]]
+    return found if all(t.size == 64 for t in found) else None
 
 
 def read_jpeg_quality(source: Any) -> int | None:
@@ -237,27 +222,14 @@ def read_jpeg_quality(source: Any) -> int | None:
     Returns:
         The quality, or ``None`` if ``source`` is not a JPEG (a PNG, an array, a tensor).
     """
-    if isinstance(source, bytes):
-        source = io.BytesIO(source)
-    if isinstance(source, str | os.PathLike | io.IOBase):
-        try:
-            with Image.open(Path(source) if not isinstance(source, io.IOBase) else source) as img:
-                return read_jpeg_quality(img)
-        except (OSError, ValueError):
-            return None
-    tables = getattr(source, "quantization", None) if isinstance(source, Image.Image) else None
-    if getattr(source, "format", None) != "JPEG" or not tables:
+    tables = read_jpeg_tables(source)
+    if tables is None:
         return None
-    bases = [_IJG_LUMINANCE, _IJG_CHROMINANCE]
-    found = [
-        (np.asarray(list(tables[k]), dtype=np.int64), bases[min(i, 1)])
-        for i, k in enumerate(sorted(tables))
-    ]
+    from .operators.jpeg import ijg_tables
 
     def distance(quality: int) -> float:
-        return sum(
-            float(np.abs(t - _ijg_table(b, quality)).sum()) for t, b in found if t.size == 64
-        )
+        standard = ijg_tables(quality)
+        return sum(float(np.abs(t - s.numpy().ravel()).sum()) for t, s in zip(tables, standard))
 
     return min(range(1, 101), key=lambda q: (distance(q), q))
 
@@ -293,6 +265,17 @@ def used_params(operator: str, params: dict[str, Any] | None = None) -> dict[str
     if ACCEPTED.get(operator) == "resolution":
         used["factor"] = int(operator[2:])
     return {k: v.item() if isinstance(v, np.generic) else v for k, v in used.items()}
+
+
+def _file_jpeg(shape: tuple[int, int, int], quality: int, tables: list, notes: list[str]):
+    """The JPEG operator with the file's own quantisation steps (a grayscale file has no
+    chrominance table: the standard one at ``quality`` then)."""
+    from .operators.jpeg import DiffJPEG, ijg_tables
+
+    luminance = tables[0]
+    chrominance = tables[1] if len(tables) > 1 else ijg_tables(quality)[1].ravel().tolist()
+    notes.append("the JPEG operator uses the file's own quantisation tables")
+    return DiffJPEG(shape, quality, name="jpeg", tables=(luminance, chrominance))
 
 
 def read_observation(
@@ -380,6 +363,13 @@ def read_observation(
             given = ", ".join(f"{p.name}={p.default}" for p in missing)
             notes.append(f"{operator}: kernel parameters not given, using the defaults {given}")
     op = entry.obj(shape, **params)
+    if kind == "jpeg" and "quality" not in (operator_params or {}) and read is not None:
+        op = _file_jpeg(shape, params["quality"], read_jpeg_tables(observation), notes)
+        if any(n.startswith(("resized", "centre-cropped")) for n in loaded.notes):
+            notes.append(
+                "the JPEG was cropped or resized to the prior's size, so its 8×8 blocks no "
+                "longer line up with the operator's: expect a looser fit"
+            )
     image = loaded.image
     with torch.no_grad():
         template = op.A(torch.zeros(1, *shape))

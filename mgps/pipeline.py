@@ -32,6 +32,7 @@ from .observation import (
     observation_refusal,
     read_jpeg_quality,
     read_observation,
+    suggest_sigma_y,
     used_params,
 )
 from .operators.base import measure
@@ -48,6 +49,7 @@ __all__ = [
     "observation_refusal",
     "estimate_noise_sigma",
     "read_jpeg_quality",
+    "suggest_sigma_y",
     "restore_stream",
     "summarise",
     "write_run",
@@ -227,10 +229,6 @@ def _image_prior(prior: Any, device: Any, dtype: Any) -> tuple[str, Prior, tuple
     return prior_name, prior_obj, shape
 
 
-# the lowest noise level an estimate is raised to: the rounding of 8-bit files, 2/255/√12
-QUANTISATION_SIGMA = 2.0 / 255.0 / math.sqrt(12.0)
-
-
 def prepare_observation(
     prior: Prior | str,
     observation: Any,
@@ -256,8 +254,8 @@ def prepare_observation(
         mask_drawn_means: what the marks of ``mask`` are: ``"missing"`` (default: the damaged
             part) or ``"observed"``.
         sigma_y: the observation's noise level in [-1, 1] units; ``None`` uses
-            :func:`estimate_noise_sigma` of the image (raised to the 8-bit rounding noise,
-            :data:`QUANTISATION_SIGMA`), with a note.
+            :func:`~mgps.observation.suggest_sigma_y` (the image's noise estimate), with a
+            note.
         truth: the original clean image, when known: PSNR and SSIM are measured against it.
 
     Raises:
@@ -283,17 +281,8 @@ def prepare_observation(
     )
     notes = list(read.notes)
     if sigma_y is None:
-        estimate = estimate_noise_sigma(read.image, observed=read.observed)
-        sigma_y = max(estimate, QUANTISATION_SIGMA)
-        notes.append(
-            f"noise level σ_y = {sigma_y:.4f} estimated from the image"
-            + (
-                f" (the estimate {estimate:.4f} raised to the 8-bit rounding noise)"
-                if estimate < QUANTISATION_SIGMA
-                else ""
-            )
-            + "; set it to override"
-        )
+        sigma_y, note = suggest_sigma_y(read.image, observed=read.observed, operator=read.operator)
+        notes.append(note)
     device = torch.device(getattr(prior_obj, "device", "cpu"))
     dtype = getattr(prior_obj, "dtype", torch.float32)
     x_true = None

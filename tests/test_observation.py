@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,7 +15,7 @@ from PIL import Image, ImageDraw
 
 import mgps
 from mgps.cli import main
-from mgps.observation import ACCEPTED
+from mgps.observation import ACCEPTED, QUANTISATION_SIGMA, suggest_sigma_y
 from mgps.paper.defaults import held_out
 from mgps.pipeline import (
     estimate_noise_sigma,
@@ -29,6 +31,12 @@ def _digit(k: int) -> Image.Image:
     """Held-out test digit ``k`` (not seen by the prior's training) as an 8-bit PIL image."""
     images, _ = held_out("digits", 1, first=k)
     return Image.fromarray(np.round((images[0, 0].numpy() + 1) * 127.5).astype(np.uint8))
+
+
+def _jpeg(image: Image.Image, quality: int) -> Image.Image:
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=quality)
+    return Image.open(io.BytesIO(buffer.getvalue()))
 
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -131,7 +139,23 @@ def test_prepare_observation_takes_the_file_as_y(tmp_path):
     setup = prepare_observation("digits", digit, "sr4")
     assert any("÷ 4" in n and "resized" in n for n in setup.notes)
     assert setup.x_true is None and setup.problem.y.shape == (1, 1, 7, 7)
-    assert any("estimated from the image" in n for n in setup.notes)
+    assert any("too small to estimate its noise" in n for n in setup.notes)
+    assert setup.problem.sigma_y == pytest.approx(QUANTISATION_SIGMA)
+
+
+def test_suggested_noise_levels():
+    gen = torch.Generator().manual_seed(0)
+    noisy = (0.1 * torch.randn(1, 1, 32, 32, generator=gen)).clamp(-1, 1)
+    sigma, note = suggest_sigma_y(noisy)
+    assert sigma == pytest.approx(0.1, rel=0.2) and "estimated from the image" in note
+    sigma, note = suggest_sigma_y(torch.zeros(1, 1, 32, 32))
+    assert sigma == QUANTISATION_SIGMA and "raised to the 8-bit rounding noise" in note
+    # a JPEG file: the operator's own error on it (its rounding is smooth) sets the level
+    setup = prepare_observation("digits", _jpeg(_digit(7), 10), "jpeg")
+    y = setup.problem.y
+    error = float((setup.operator.A(y) - y).pow(2).mean().sqrt())
+    assert setup.problem.sigma_y == pytest.approx(error) and error > 0.01
+    assert any("operator's own error on the file" in n for n in setup.notes)
 
 
 def test_prepare_observation_blur_and_mask_rules():
@@ -160,6 +184,10 @@ def test_jpeg_quality_from_the_file_or_the_user(tmp_path):
     setup = prepare_observation("digits", tmp_path / "d.jpg", "jpeg")
     assert setup.operator_params == {"quality": 30} and setup.operator.quality == 30
     assert any("quality 30 read from the file" in n for n in setup.notes)
+    assert any("file's own quantisation tables" in n for n in setup.notes)
+    with Image.open(tmp_path / "d.jpg") as opened:
+        steps = np.asarray(opened.quantization[0], np.float64).reshape(8, 8).T
+    assert np.array_equal(setup.operator._luminance_step.numpy(), steps)
     setup = prepare_observation(
         "digits", tmp_path / "d.jpg", "jpeg", operator_params={"quality": 12}
     )
@@ -320,3 +348,20 @@ def test_own_images_restored_through_observation_beat_the_naive_answers(tmp_path
             gains[operator].append(metrics["psnr_mean_image"] - _psnr(naive[operator], truth))
     for operator, gain in gains.items():
         assert np.mean(gain) > 0, f"{operator}: restoration − naive PSNR per digit {gain}"
+
+
+def test_the_measuring_script_runs_tiny(tmp_path):
+    """scripts/own_image_table.py (the README's figure), on one digit with 2 steps."""
+    spec = importlib.util.spec_from_file_location(
+        "own_image_table", Path(__file__).resolve().parents[1] / "scripts" / "own_image_table.py"
+    )
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    argv = ["--digits", "1", "--first", "3", "--steps", "2", "--out", str(tmp_path), "--keep"]
+    assert script.main(argv) == 0
+    rows = json.loads((tmp_path / "table.json").read_text())["rows"]
+    assert set(rows) == {"sr4", "jpeg", "mask"} and rows["jpeg"][0]["operator_params"] == {
+        "quality": 10
+    }
+    assert "| JPEG quality 10 | `jpeg` |" in (tmp_path / "table.md").read_text()
+    assert (tmp_path / "runs" / "mask_3" / "mean.png").exists()

@@ -35,6 +35,7 @@ available inverse (there is no pseudo-inverse of a quantiser).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -43,7 +44,14 @@ from torch import Tensor
 from ..registry import OPERATORS, Param
 from .image_base import ImageOperator, image_shape
 
-__all__ = ["DiffJPEG", "jpeg", "quality_to_factor", "differentiable_round", "dct_matrix"]
+__all__ = [
+    "DiffJPEG",
+    "jpeg",
+    "quality_to_factor",
+    "ijg_tables",
+    "differentiable_round",
+    "dct_matrix",
+]
 
 # Standard JPEG quantisation tables (ITU-T T.81 Annex K), row = vertical frequency.
 _LUMINANCE_TABLE = (
@@ -71,6 +79,16 @@ def quality_to_factor(quality: float) -> float:
     if quality < 50:
         return 5000.0 / quality / 100.0
     return (200.0 - 2.0 * quality) / 100.0
+
+
+def ijg_tables(quality: int) -> tuple[Tensor, Tensor]:
+    """The quantisation steps libjpeg (Pillow) writes at ``quality`` (1–100): the standard
+    tables scaled by ``5000/Q`` (Q < 50) or ``200 − 2Q`` percent, rounded, clipped to
+    [1, 255] (baseline); ``(luminance, chrominance)``, int64 ``(8, 8)``, row = vertical
+    frequency (the order of Pillow's ``quantization``, untransposed)."""
+    scale = 5000 // quality if quality < 50 else 200 - 2 * quality
+    luminance, chrominance = (t.T.to(torch.int64) for t in _tables())
+    return tuple(((t * scale + 50) // 100).clamp(1, 255) for t in (luminance, chrominance))
 
 
 def differentiable_round(z: Tensor) -> Tensor:
@@ -102,12 +120,19 @@ class DiffJPEG(ImageOperator):
         x_shape: ``(C, H, W)`` with ``C`` = 1 (grayscale) or 3 (RGB); any ``H, W``.
         quality: JPEG quality factor QF in [1, 99] (100 would give zero quantisation steps).
         name: the registry key, used in messages.
+        tables: optional quantisation steps ``(luminance, chrominance)``, each 64 numbers in
+            row-major order (row = vertical frequency, as Pillow's ``quantization``), used
+            instead of the steps derived from ``quality``: a real file's own tables.
     """
 
     linear = False
 
     def __init__(
-        self, x_shape: tuple[int, int, int], quality: float = 2, name: str = "jpeg"
+        self,
+        x_shape: tuple[int, int, int],
+        quality: float = 2,
+        name: str = "jpeg",
+        tables: tuple[Sequence[float], Sequence[float]] | None = None,
     ) -> None:
         ImageOperator.__init__(self, name, x_shape)
         channels = self.x_shape[0]
@@ -126,6 +151,11 @@ class DiffJPEG(ImageOperator):
         luminance, chrominance = _tables()
         self._luminance_step = luminance * self.factor
         self._chrominance_step = chrominance * self.factor
+        if tables is not None:  # transposed, as the standard tables above
+            steps = [torch.tensor(list(t), dtype=torch.float64).reshape(8, 8).T for t in tables]
+            if any(bool((t <= 0).any()) for t in steps):
+                raise ValueError(f"{name}: quantisation steps must be positive")
+            self._luminance_step, self._chrominance_step = steps
         self._dct = dct_matrix(8)
         self._rgb_to_ycbcr = torch.tensor(_RGB_TO_YCBCR, dtype=torch.float64)
         self._ycbcr_to_rgb = torch.tensor(_YCBCR_TO_RGB, dtype=torch.float64)

@@ -34,8 +34,9 @@ __all__ = [
     "prior_for_example",
     "fit_warning",
     "observation_hint",
-    "noise_estimate",
+    "noise_suggestion",
     "jpeg_quality",
+    "same_picture",
     "blank_canvas",
     "drawn_image",
     "bake_strokes",
@@ -213,17 +214,52 @@ def observation_hint(operator: str) -> str:
     return "Your image is the blurred one: give the kernel's parameters below."
 
 
-def noise_estimate(image: Any) -> float | None:
-    """The noise level of ``image`` in [-1, 1] units (the library's estimate), or None."""
-    from mgps.pipeline import estimate_noise_sigma
+def noise_suggestion(
+    image: Any, prior: str, operator: str, operator_params: dict[str, Any] | None = None
+) -> tuple[float, str] | None:
+    """The noise level σ_y the library would take for ``image`` as the observation of
+    ``operator`` (``prepare_observation`` with no σ_y: the image's own noise, the 8-bit
+    rounding noise for small images, a JPEG model's own error) and its note; None where it
+    cannot tell (an operator that takes no file, the free-form mask before strokes are drawn,
+    a JPEG operator without a quality)."""
+    from mgps.pipeline import observation_refusal, prepare_observation
+
+    from .convert import editor_mask
+    from .device import DEVICE
 
     source = editor_image(image)
-    if source is None:
+    if source is None or operator not in mgps.OPERATORS or observation_refusal(operator):
+        return None
+    mask = editor_mask(image) if operator == "mask" else None
+    if operator == "mask" and mask is None:
         return None
     try:
-        return float(estimate_noise_sigma(source))
+        setup = prepare_observation(
+            prior,
+            source,
+            operator,
+            operator_params=operator_params,
+            mask=mask,
+            mask_drawn_means="missing",
+            device=DEVICE,
+        )
     except (ValueError, OSError):
         return None
+    note = next((n for n in setup.notes if n.startswith("noise level")), "")
+    return float(setup.problem.sigma_y), note
+
+
+def same_picture(file: Any, image: Any, tolerance: float = 4 / 255) -> bool:
+    """Whether the uploaded ``file`` holds the editor's ``image`` (same size, pixels within
+    ``tolerance``: browsers and Pillow decode a JPEG a little differently); False when either
+    cannot be read. Guards against using a file the editor no longer shows."""
+    try:
+        a, b = _rgb(file), _rgb(editor_image(image))
+    except (OSError, ValueError):
+        return False
+    if a is None or b is None or a.shape != b.shape:
+        return False
+    return float(np.abs(a - b).mean()) <= tolerance
 
 
 def jpeg_quality(original: Any) -> int | None:

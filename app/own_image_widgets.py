@@ -40,7 +40,7 @@ class OwnImage:
     blank: gr.Button
     fit_note: gr.Markdown
     original: gr.File
-    read: gr.State  # (file name, JPEG quality or None) of the last upload, or None
+    read: gr.State  # (file name, JPEG quality or None, path) of the last upload, or None
     input_mode: gr.Radio | None = None
     mode_note: gr.Markdown | None = None
     sigma_estimate: gr.Button | None = None
@@ -154,7 +154,7 @@ def wire(
             return ""
         note = own_image.observation_hint(op)
         if op == "jpeg" and read:
-            name, quality = read
+            name, quality = read[0], read[1]
             if quality is None:
                 note += f" “{name}” is not a JPEG file: set the quality it was saved with below."
             else:
@@ -167,16 +167,22 @@ def wire(
             return min(99, int(read[1]))
         return gr.update()
 
-    def estimate_button(mode: str, value: Any) -> Any:
-        sigma = own_image.noise_estimate(value) if mode == own_image.OBSERVATION else None
-        if sigma is None or sigma <= 0:
+    def estimate_button(mode: str, value: Any, prior_name: str, op: str, read: Any) -> Any:
+        """σ_y as the library would take it from the image (in observation mode)."""
+        if mode != own_image.OBSERVATION:
             return gr.update(visible=False)
-        return gr.update(visible=True, value=f"Use σ_y ≈ {sigma:.3f}, estimated from the image")
+        if op == "jpeg" and read:  # the file as it is: its own tables, its quality
+            value = read[2]
+        found = own_image.noise_suggestion(value, prior_name, op)
+        if found is None:
+            return gr.update(visible=False)
+        sigma, why = found
+        return gr.update(visible=True, value=f"Use σ_y ≈ {sigma:.3f} ({why.split('; ')[0]})")
 
     # --- examples bring their prior
     if example_set is not None and own.kind is not None:
 
-        def on_example(value: Any, kind: str, current: str, mode: str) -> tuple[Any, ...]:
+        def on_example(value: Any, kind: str, current: str, mode: str, op: str) -> tuple[Any, ...]:
             choice = own_image.prior_for_example(kind, current)
             name = choice.prior or current
             # where no prior fits, the note says so (and what would work)
@@ -187,13 +193,13 @@ def wire(
                 fit,
                 own_image.STROKES_MASK,
                 gr.update(brush=_brush(MASK_COLOUR)),
-                estimate_button(mode, value),
+                estimate_button(mode, value, name, op, None),
                 None,  # no uploaded file now
             )
 
         example_set.load_input_event.then(
             on_example,
-            [editor, own.kind, prior, own.input_mode],
+            [editor, own.kind, prior, own.input_mode, operator],
             [prior, own.fit_note, own.strokes, editor, own.sigma_estimate, own.read],
             **private,
         )
@@ -209,25 +215,18 @@ def wire(
     # --- the input mode and the degradation
     quality_out = [jpeg_quality] if jpeg_quality is not None else []
 
-    def on_mode(mode: str, op: str, read: Any, value: Any) -> tuple[Any, ...]:
+    def on_mode(mode: str, op: str, read: Any, value: Any, prior_name: str) -> tuple[Any, ...]:
         quality = [quality_value(mode, op, read)] if quality_out else []
-        return (mode_note(mode, op, read), estimate_button(mode, value), *quality)
+        button = estimate_button(mode, value, prior_name, op, read)
+        return (mode_note(mode, op, read), button, *quality)
 
-    own.input_mode.change(
-        on_mode,
-        [own.input_mode, operator, own.read, editor],
-        [own.mode_note, own.sigma_estimate, *quality_out],
-        **private,
-    )
-
-    def on_operator(mode: str, op: str, read: Any) -> tuple[Any, ...]:
-        quality = [quality_value(mode, op, read)] if quality_out else []
-        return (mode_note(mode, op, read), *quality)
-
-    # after the per-task presets (which do not touch the operator's own parameters)
-    operator.change(
-        on_operator, [own.input_mode, operator, own.read], [own.mode_note, *quality_out], **private
-    )
+    for control in (own.input_mode, operator):  # the suggested σ_y depends on both
+        control.change(
+            on_mode,
+            [own.input_mode, operator, own.read, editor, prior],
+            [own.mode_note, own.sigma_estimate, *quality_out],
+            **private,
+        )
 
     # --- σ_y from the image
     def use_estimate(label: str) -> Any:
@@ -271,14 +270,14 @@ def wire(
     def on_original(path: str | None, mode: str, op: str, prior_name: str) -> tuple[Any, ...]:
         if path is None:
             return (gr.update(),) * (5 + len(quality_out))
-        read = (Path(path).name, own_image.jpeg_quality(path))
+        read = (Path(path).name, own_image.jpeg_quality(path), path)
         quality = [quality_value(mode, op, read)] if quality_out else []
         return (
             read,
             mode_note(mode, op, read),
             None,
             own_image.fit_warning(path, prior_name),
-            estimate_button(mode, path),
+            estimate_button(mode, path, prior_name, op, read),
             *quality,
         )
 

@@ -76,6 +76,9 @@ class RestoreRequest:
             image is y, already degraded).
         strokes: what the strokes drawn on the image are: ``"mask"`` (the part to restore) or
             ``"image"`` (white ink: a drawing).
+        original: the uploaded file as it is, where the editor's image came from one (the
+            editor re-encodes it as PNG): under JPEG, in observation mode, the file is read
+            for its own quantisation tables and quality.
     """
 
     image: Any
@@ -89,6 +92,7 @@ class RestoreRequest:
     seed: int = 0
     input_mode: str = own_image.DEGRADE
     strokes: str = own_image.STROKES_MASK
+    original: str | None = None
 
 
 @dataclass
@@ -165,6 +169,7 @@ def setup_for(
     *,
     input_mode: str = own_image.DEGRADE,
     strokes: str = own_image.STROKES_MASK,
+    original: str | None = None,
 ) -> RestoreSetup:
     """Read the editor value, check limits and build the problem: the clean image degraded
     (``mgps.pipeline.prepare``) or the image as the observation
@@ -218,9 +223,14 @@ def setup_for(
         raise ValueError(f"The prior {choice.label} is unavailable: {choice.why}.")
     mask = drawn if operator == "mask" else None
     if observed:
-        setup = prepare_observation(  # a file's JPEG quality is read from it (a path)
+        # a JPEG's own tables and quality are in the file as it was uploaded (if the editor
+        # still shows it)
+        jpeg_file = None
+        if operator == "jpeg" and original is not None and own_image.same_picture(original, source):
+            jpeg_file = original
+        setup = prepare_observation(
             prior,
-            source,
+            jpeg_file or source,
             operator,
             operator_params=params,
             mask=mask,
@@ -296,6 +306,7 @@ def restore(request: RestoreRequest) -> Iterator[Frame | Final]:
         seed,
         input_mode=request.input_mode,
         strokes=request.strokes,
+        original=request.original,
     )
     observation = display(setup.observation_image()[:1])
     first = initial_estimate(setup, request.sampler, num_steps, n, seed)

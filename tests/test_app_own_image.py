@@ -89,6 +89,21 @@ def test_a_jpeg_observation_reports_the_quality_read_from_the_file(tmp_path):
     request = quick(str(path), "jpeg", "mgps", steps=3, n=1, input_mode=own_image.OBSERVATION)
     final = list(restoring.restore(request))[-1]
     assert final.metrics["operator_params"] == {"quality": 10}
+    # the editor sends the JPEG re-encoded (as pixels); the file as uploaded rides beside it
+    pixels = np.asarray(Image.open(path).convert("RGBA"))
+    editor = {"background": pixels, "layers": [], "composite": None}
+    assert own_image.same_picture(str(path), editor)
+    assert not own_image.same_picture(str(EXAMPLES / "digit_7_12.png"), editor)
+    setup = restoring.setup_for(
+        editor, "jpeg", "digits", {}, 0.05, 0, input_mode="observation", original=str(path)
+    )
+    assert setup.operator_params == {"quality": 10}
+    assert any("own quantisation tables" in n for n in setup.notes)
+    other = {**editor, "background": np.asarray(Image.open(EXAMPLES / "digit_7_12.png"))}
+    with pytest.raises(ValueError, match="quality"):  # a file the editor no longer shows
+        restoring.setup_for(
+            other, "jpeg", "digits", {}, 0.05, 0, input_mode="observation", original=str(path)
+        )
     # a PNG under JPEG asks for the quality; given, it is used
     png = quick(str(EXAMPLES / "digit_3_1.png"), "jpeg", "mgps", steps=2, n=1)
     png = restoring.RestoreRequest(**{**png.__dict__, "input_mode": own_image.OBSERVATION})
@@ -117,11 +132,18 @@ def test_observation_mode_with_a_drawn_mask_and_the_noise_estimate():
     value = {"background": digit, "layers": [layer], "composite": None}
     final = list(restoring.restore(quick(value, "mask", input_mode="observation")))[-1]
     assert final.metrics["psnr"] is None and final.metrics["operator"] == "mask"
-    sigma = own_image.noise_estimate(value)
-    assert sigma is not None and 0 <= sigma < 0.2  # a clean digit: little noise
+    sigma, why = own_image.noise_suggestion(value, "digits", "mask")
+    assert 0 < sigma < 0.05 and why.startswith("noise level")  # a clean digit: little noise
     rng = np.random.default_rng(0)
     noisy = np.clip(digit[..., :3] + rng.normal(0, 40, digit[..., :3].shape), 0, 255)
-    assert own_image.noise_estimate(noisy.astype(np.uint8)) > sigma + 0.1
+    noisy_value = {**value, "background": noisy.astype(np.uint8)}
+    assert own_image.noise_suggestion(noisy_value, "digits", "mask")[0] > sigma + 0.1
+    # before the mask is drawn, or for an operator that takes no file: no suggestion
+    assert own_image.noise_suggestion({**value, "layers": []}, "digits", "mask") is None
+    assert own_image.noise_suggestion(value, "digits", "hdr") is None
+    # a 7×7 low-resolution image is too small to tell noise from edges: the rounding noise
+    small, why = own_image.noise_suggestion(str(EXAMPLES / "digit_3_1.png"), "digits", "sr4")
+    assert small < 0.01 and "too small" in why
 
 
 # ---------------------------------------------------------------------------- examples and priors

@@ -146,6 +146,7 @@ def build() -> None:
         seed: int,
         input_mode: str,
         strokes: str,
+        read: Any = None,
         request: gr.Request = None,  # type: ignore[assignment]
         **params: Any,
     ) -> Iterator[dict[Any, Any]]:
@@ -164,6 +165,7 @@ def build() -> None:
             seed=seed,
             input_mode=input_mode,
             strokes=strokes,
+            original=read[2] if read else None,  # the uploaded file as it is
         )
         label = mgps.SAMPLERS[sampler].label if sampler in mgps.SAMPLERS else str(sampler)
         last = 0.0
@@ -246,6 +248,7 @@ def build() -> None:
             inputs.seed,
             own.input_mode,
             own.strokes,
+            own.read,
         ],
         inputs_kwargs=params_of,
         outputs=outputs,

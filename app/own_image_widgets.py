@@ -44,6 +44,7 @@ class OwnImage:
     input_mode: gr.Radio | None = None
     mode_note: gr.Markdown | None = None
     sigma_estimate: gr.Button | None = None
+    sigma_why: gr.Markdown | None = None
     kind: gr.Textbox | None = None
 
 
@@ -90,14 +91,20 @@ def mode_controls(tab: str, own: OwnImage) -> OwnImage:
 
 
 def sigma_estimate(tab: str, own: OwnImage) -> None:
-    """A button that sets σ_y to the noise level estimated from the image (hidden until
-    there is an estimate)."""
-    own.sigma_estimate = gr.Button(
-        "σ_y: estimate from the image",
-        size="sm",
-        visible=False,
-        elem_id=f"{tab}-sigma-estimate",
-    )
+    """A button that sets σ_y to the noise level suggested from the image, and where the
+    suggestion comes from (hidden until there is one)."""
+    with gr.Row(equal_height=True):
+        own.sigma_estimate = gr.Button(
+            "Use the suggested σ_y",
+            size="sm",
+            visible=False,
+            scale=1,
+            min_width=150,
+            elem_id=f"{tab}-sigma-estimate",
+        )
+        own.sigma_why = gr.Markdown(
+            "", elem_id=f"{tab}-sigma-why", elem_classes=["mgps-note"], min_height=0
+        )
 
 
 def examples(editor: gr.ImageEditor, prior: str, tab: str, own: OwnImage) -> gr.Examples | None:
@@ -145,7 +152,8 @@ def wire(
     input mode and the degradation say what the image is taken as; the blank canvas and the
     stroke mode; the noise estimate; a JPEG's quality read from the uploaded file."""
     assert own.input_mode is not None and own.mode_note is not None
-    assert own.sigma_estimate is not None
+    assert own.sigma_estimate is not None and own.sigma_why is not None
+    sigma_out = [own.sigma_estimate, own.sigma_why]
     private = {"queue": False, "api_visibility": "private"}
 
     def mode_note(mode: str, op: str, read: Any = None) -> str:
@@ -167,17 +175,18 @@ def wire(
             return min(99, int(read[1]))
         return gr.update()
 
-    def estimate_button(mode: str, value: Any, prior_name: str, op: str, read: Any) -> Any:
-        """σ_y as the library would take it from the image (in observation mode)."""
+    def estimate_button(mode: str, value: Any, prior_name: str, op: str, read: Any) -> tuple:
+        """σ_y as the library would take it from the image (in observation mode), and why."""
+        none = (gr.update(visible=False), "")
         if mode != own_image.OBSERVATION:
-            return gr.update(visible=False)
+            return none
         if op == "jpeg" and read:  # the file as it is: its own tables, its quality
             value = read[2]
         found = own_image.noise_suggestion(value, prior_name, op)
         if found is None:
-            return gr.update(visible=False)
+            return none
         sigma, why = found
-        return gr.update(visible=True, value=f"Use σ_y ≈ {sigma:.3f} ({why.split('; ')[0]})")
+        return gr.update(visible=True, value=f"Use σ_y ≈ {sigma:.3f}"), why.split("; ")[0]
 
     # --- examples bring their prior
     if example_set is not None and own.kind is not None:
@@ -193,14 +202,14 @@ def wire(
                 fit,
                 own_image.STROKES_MASK,
                 gr.update(brush=_brush(MASK_COLOUR)),
-                estimate_button(mode, value, name, op, None),
+                *estimate_button(mode, value, name, op, None),
                 None,  # no uploaded file now
             )
 
         example_set.load_input_event.then(
             on_example,
             [editor, own.kind, prior, own.input_mode, operator],
-            [prior, own.fit_note, own.strokes, editor, own.sigma_estimate, own.read],
+            [prior, own.fit_note, own.strokes, editor, *sigma_out, own.read],
             **private,
         )
 
@@ -218,13 +227,13 @@ def wire(
     def on_mode(mode: str, op: str, read: Any, value: Any, prior_name: str) -> tuple[Any, ...]:
         quality = [quality_value(mode, op, read)] if quality_out else []
         button = estimate_button(mode, value, prior_name, op, read)
-        return (mode_note(mode, op, read), button, *quality)
+        return (mode_note(mode, op, read), *button, *quality)
 
     for control in (own.input_mode, operator):  # the suggested σ_y depends on both
         control.change(
             on_mode,
             [own.input_mode, operator, own.read, editor, prior],
-            [own.mode_note, own.sigma_estimate, *quality_out],
+            [own.mode_note, *sigma_out, *quality_out],
             **private,
         )
 
@@ -269,7 +278,7 @@ def wire(
     # for the next file
     def on_original(path: str | None, mode: str, op: str, prior_name: str) -> tuple[Any, ...]:
         if path is None:
-            return (gr.update(),) * (5 + len(quality_out))
+            return (gr.update(),) * (6 + len(quality_out))
         read = (Path(path).name, own_image.jpeg_quality(path), path)
         quality = [quality_value(mode, op, read)] if quality_out else []
         return (
@@ -277,13 +286,13 @@ def wire(
             mode_note(mode, op, read),
             None,
             own_image.fit_warning(path, prior_name),
-            estimate_button(mode, path, prior_name, op, read),
+            *estimate_button(mode, path, prior_name, op, read),
             *quality,
         )
 
     own.original.upload(
         on_original,
         [own.original, own.input_mode, operator, prior],
-        [own.read, own.mode_note, own.original, own.fit_note, own.sigma_estimate, *quality_out],
+        [own.read, own.mode_note, own.original, own.fit_note, *sigma_out, *quality_out],
         **private,
     )

@@ -238,13 +238,28 @@ async function main() {
     if (slider !== '10') fail(`the quality control is ${slider}, not the 10 read from the file`);
     const sigma = page.locator('#restore-sigma-estimate');
     await sigma.waitFor({ state: 'visible', timeout: 30_000 });
-    log(`noise: ${await sigma.textContent()}`);
+    const jpegWhy = await waitText(page, '#restore-sigma-why', /JPEG operator's own error/, 'why this σ_y');
+    log(`noise: ${await sigma.textContent()} — ${jpegWhy}`);
 
     // --- a low-resolution digit under super-resolution ×4: restored, no PSNR
     await choose(page, 'restore-operator', 'Super-resolution ×4');
     await upload(page, join(inputs, 'low_res_7.png'));
     const hint = await waitText(page, '#restore-mode-note', /low-resolution/, 'what the image is taken as');
     log(`super-resolution: ${hint}`);
+    // the suggested noise level: a 7×7 image is too small to estimate it from
+    await waitText(page, '#restore-sigma-why', /too small/, 'the σ_y suggested for a 7×7 image');
+    const suggested = ((await sigma.textContent()) || '').match(/≈\s*([\d.]+)/);
+    if (!suggested) fail(`no suggested σ_y: ${await sigma.textContent()}`);
+    await sigma.click();
+    const sigmaBox = page.locator('.block', { hasText: 'σ_y (observation noise' }).locator('input[type=number]').first();
+    await waitFor(
+      page,
+      ([want]) => [...document.querySelectorAll('input[type=number]')].some((el) => el.value === want),
+      [String(Number(suggested[1]))],
+      'σ_y set to the suggestion',
+      30_000,
+    );
+    log(`σ_y set to the suggested ${await sigmaBox.inputValue()}`);
     await page.locator('#restore-advanced').getByText('Advanced: sampler settings').click();
     await page.waitForTimeout(300);
     await setNumber(page, '#restore-mgps-num_steps', '25');

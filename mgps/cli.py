@@ -44,7 +44,8 @@ Two inputs, one of them:
                       with a note, when it is not that size)
       gaussian_blur, gaussian_blur_svd, motion_blur
                       the blurred image; give the kernel with --op-param (std=, kernel_size=,
-                      intensity=, seed=; defaults otherwise)
+                      intensity=, seed=; at 256×256, scaled with the image; a note says the
+                      kernel in pixels; defaults otherwise)
       jpeg            the JPEG file; its quality is read from its quantisation tables
                       (override with --op-param quality=Q; a PNG needs it)
     The noise level is estimated from the image unless --sigma-y is given. Phase retrieval,

@@ -267,6 +267,20 @@ def used_params(operator: str, params: dict[str, Any] | None = None) -> dict[str
     return {k: v.item() if isinstance(v, np.generic) else v for k, v in used.items()}
 
 
+def _kernel_note(operator: str, shape: tuple[int, int, int], params: dict[str, Any]) -> str:
+    """The blur kernel at this image's size, in words (its parameters are given at 256×256)."""
+    from .operators.blur import REFERENCE_SIZE, scaled_kernel_geometry
+
+    size, std = scaled_kernel_geometry(
+        shape, int(params["kernel_size"]), float(params.get("std", 1))
+    )
+    at = f"{size}×{size} pixels" + (f", std {std:.2f} pixels" if "std" in params else "")
+    return (
+        f"{operator}: the kernel on these {shape[2]}×{shape[1]} images is {at} (its parameters "
+        f"are given at {REFERENCE_SIZE}×{REFERENCE_SIZE} and scaled with the image)"
+    )
+
+
 def _file_jpeg(shape: tuple[int, int, int], quality: int, tables: list, notes: list[str]):
     """The JPEG operator with the file's own quantisation steps (a grayscale file has no
     chrominance table: the standard one at ``quality`` then)."""
@@ -362,6 +376,7 @@ def read_observation(
         if missing:
             given = ", ".join(f"{p.name}={p.default}" for p in missing)
             notes.append(f"{operator}: kernel parameters not given, using the defaults {given}")
+        notes.append(_kernel_note(operator, shape, {**entry.defaults(), **params}))
     op = entry.obj(shape, **params)
     if kind == "jpeg" and "quality" not in (operator_params or {}) and read is not None:
         op = _file_jpeg(shape, params["quality"], read_jpeg_tables(observation), notes)

@@ -163,6 +163,7 @@ def test_prepare_observation_blur_and_mask_rules():
     setup = prepare_observation("digits", digit, "gaussian_blur", operator_params={"std": 2.0})
     assert setup.operator_params == {"kernel_size": 61, "std": 2.0}
     assert any("kernel_size=61" in n for n in setup.notes)  # the default used, said
+    assert any("is 7×7 pixels, std 0.22 pixels" in n for n in setup.notes)  # at 28×28
     assert torch.allclose(
         setup.problem.y, torch.from_numpy(np.asarray(digit, np.float32) / 127.5 - 1)[None, None]
     )

@@ -55,6 +55,7 @@ __all__ = [
 ]
 
 DISPLAY_FRAMES = 25  # streamed images per run (about)
+SCORE_EVERY_S = 1.0  # the x̂0 a Stop would keep are scored with each image, and this often
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,8 @@ class Frame:
     x0_prior: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
     # what a stopped run leaves (:class:`Leftovers`), on the CPU (ZeroGPU pickles frames):
-    # the problem without the prior (first frame); the N x̂0 scored (frames with images)
+    # the problem without the prior (first frame); the N x̂0 scored (frames with images, and
+    # at least every SCORE_EVERY_S seconds)
     problem: RestoreSetup | None = field(default=None, repr=False)
     scored: Result | None = field(default=None, repr=False)
 
@@ -322,6 +324,7 @@ def restore(request: RestoreRequest) -> Iterator[Frame | Final]:
     remaining = status.Remaining(num_steps)
     step_seconds: list[float] = []
     last_seconds, last_done = 0.0, 0
+    last_scored = 0.0
     result: Result | None = None
     for update in restore_stream(
         setup, request.sampler, num_samples=n, params=params, seed=seed, every=every
@@ -335,6 +338,9 @@ def restore(request: RestoreRequest) -> Iterator[Frame | Final]:
         step_seconds += [(update.seconds - last_seconds) / k] * k
         last_seconds, last_done = update.seconds, done
         show = update.index % stride == 0 or done == update.num_steps
+        score = show or update.seconds - last_scored >= SCORE_EVERY_S
+        if score:
+            last_scored = update.seconds
         yield Frame(
             done,
             update.num_steps,
@@ -347,7 +353,7 @@ def restore(request: RestoreRequest) -> Iterator[Frame | Final]:
             ),
             x_t=display(update.x_t[:1]) if show and update.x_t is not None else None,
             residual=float(update.residual_norm.mean()),
-            scored=_scored(setup, update.x0_hat, request.sampler, seed, params) if show else None,
+            scored=_scored(setup, update.x0_hat, request.sampler, seed, params) if score else None,
         )
     # a finished run teaches the rate (a stopped one would: its first steps cost more)
     status.RATES.record(request.prior, request.sampler, step_seconds, n)
@@ -376,7 +382,7 @@ def _scored(setup: RestoreSetup, x0_hat: Any, sampler: str, seed: int, params: d
 
 class Leftovers:
     """What a run leaves when Stop ends it: fed every frame, it keeps the problem and the
-    latest scored x̂0 of the N samples (those of the last frame with images)."""
+    latest scored x̂0 of the N samples (:data:`SCORE_EVERY_S`)."""
 
     def __init__(self) -> None:
         self.problem: RestoreSetup | None = None

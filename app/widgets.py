@@ -202,7 +202,9 @@ def toast_notes(notes: list[str]) -> None:
     """Loader notes worth a toast: crops, resizes, ignored strokes; not the colour-mode
     conversions that every editor upload goes through."""
     for note in notes:
-        if not note.startswith(("converted", "composited", "mask: read")):
+        if not note.removeprefix("observation: ").startswith(
+            ("converted", "composited", "mask: read")
+        ):
             gr.Info(note)
 
 

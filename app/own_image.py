@@ -160,6 +160,20 @@ def _prior_shape(prior: str) -> tuple[int, int, int] | None:
     return tuple(shape) if len(shape) == 3 else None  # type: ignore[return-value]
 
 
+def _colour_priors_note() -> str:
+    """Which colour priors can run here, or that none can and where one would."""
+    choices = catalog.priors()
+    here = [p.label for p in choices if p.available and (_prior_shape(p.name) or (1,))[0] == 3]
+    if here:
+        return "Colour priors here: " + "; ".join(here) + "."
+    hub = [p for p in choices if not p.available and "hub" in p.tags]
+    why = f" ({hub[0].why})" if hub else ""
+    return (
+        f"No colour prior can run here{why}; on a GPU Space the face prior "
+        f"({catalog.GPU_PRIOR}) would."
+    )
+
+
 def fit_warning(image: Any, prior: str) -> str:
     """One line when ``image`` does not look like what ``prior`` knows, else "".
 
@@ -176,7 +190,7 @@ def fit_warning(image: Any, prior: str) -> str:
     if channels == 1 and colour:
         return (
             f"⚠️ This is a colour image; {label} knows {width}×{height} grey images: it will be "
-            "restored as one of those, not as itself. Pick the prior the image belongs to."
+            f"restored as one of those, not as itself. {_colour_priors_note()}"
         )
     if channels == 1 and max(height, width) <= 64 and _border(rgb) > LIGHT_BORDER:
         return (

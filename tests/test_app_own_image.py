@@ -172,6 +172,7 @@ def test_a_photograph_on_a_cpu_says_what_would_work():
 def test_an_image_unlike_the_prior_gets_a_one_line_warning():
     astronaut = own_image.fit_warning(str(PHOTOS / "astronaut.png"), "digits")
     assert astronaut.startswith("⚠️") and "colour image" in astronaut and "\n" not in astronaut
+    assert "No colour prior can run here" in astronaut and "GPU Space" in astronaut  # offline
     cameraman = own_image.fit_warning(str(PHOTOS / "cameraman.png"), "digits")  # grey photo
     assert "light background" in cameraman
     assert own_image.fit_warning(str(EXAMPLES / "digit_3_1.png"), "digits") == ""

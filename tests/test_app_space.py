@@ -239,10 +239,10 @@ def test_a_face_photo_that_is_already_degraded_restores_with_the_face_prior_on_a
         "_availability",
         lambda e: (True, "") if e.name == catalog.GPU_PRIOR else real_availability(e),
     )
-    monkeypatch.setattr(
+    monkeypatch.setattr(  # the face prior is the tiny one; the others load on the CPU
         loading,
         "load_prior",
-        lambda spec, **kw: tiny_pixel_prior if spec == catalog.GPU_PRIOR else real_load(spec, **kw),
+        lambda spec, **kw: tiny_pixel_prior if spec == catalog.GPU_PRIOR else real_load(spec),
     )
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(device, "DEVICE", device._pick_device())  # a GPU Space
@@ -254,6 +254,8 @@ def test_a_face_photo_that_is_already_degraded_restores_with_the_face_prior_on_a
     assert choice.prior == "celebahq-256" and choice.note == ""
     assert own_image.prior_for_example("photo", "digits").prior == "celebahq-256"
     assert own_image.fit_warning(str(photo), "celebahq-256") == ""  # a colour photo fits
+    on_digits = own_image.fit_warning(str(photo), "digits")  # and the face prior is named
+    assert "Colour priors here: CelebA-HQ faces 256×256" in on_digits
     grey = own_image.fit_warning(str(photo.with_name("cameraman.png")), "celebahq-256")
     assert "grey image" in grey
     small = tmp_path / "astronaut_x4.png"

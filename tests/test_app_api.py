@@ -105,12 +105,35 @@ def editor(background: Path, layers: list[Path] = ()) -> dict:
     }
 
 
+def png16(path: Path, arr: np.ndarray) -> None:
+    """A 16-bit PNG of ``arr`` ((H, W, C) uint16, C = 1..4): Pillow writes no 16-bit RGBA."""
+    import struct
+    import zlib
+
+    h, w, c = arr.shape
+    rows = b"".join(b"\0" + arr[y].astype(">u2").tobytes() for y in range(h))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", w, h, 16, {1: 0, 2: 4, 3: 2, 4: 6}[c], 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
 @pytest.fixture(scope="module")
 def images(tmp_path_factory):
     root = tmp_path_factory.mktemp("careless")
     digit = np.asarray(Image.open(DIGIT).convert("L"))
     Image.fromarray(digit.astype(np.uint16) * 257).save(root / "digit16.png")  # I;16
     assert Image.open(root / "digit16.png").mode.startswith("I")
+    rgba = np.stack([digit] * 3 + [np.full_like(digit, 255)], axis=-1).astype(np.uint16) * 257
+    png16(root / "digit_rgba16.png", rgba)
     Image.fromarray(digit.astype(np.float32) * 4).save(root / "hot.tiff")  # F, up to 1020
     stroke = np.zeros((28, 28, 4), np.uint8)
     stroke[9:17, 4:22] = (255, 45, 85, 255)
@@ -162,10 +185,15 @@ def test_careless_inputs_get_a_short_message_and_no_traceback(
             message = str(err.value)
             assert says in message, (case, message)
             assert len(message) <= limits.MAX_MESSAGE + 40, case
+        # the other endpoints read their inputs as strictly
+        with pytest.raises(AppError, match="samplers takes a list of names"):
+            client.predict(editor(DIGIT), samplers="mgps", api_name="/compare")
+        with pytest.raises(AppError, match="sampler takes one name"):
+            client.predict(sampler=["mgps"], api_name="/tradeoff")
     log = capfd.readouterr().err
     assert "Traceback" not in log, log[-3000:]
     refused = [r for r in caplog.records if r.getMessage().startswith("refused")]
-    assert len(refused) >= 7 and all(r.levelno == logging.INFO for r in refused)
+    assert len(refused) >= 9 and all(r.levelno == logging.INFO for r in refused)
     assert all(len(r.getMessage()) < 600 for r in refused)  # the 1 MB name is not logged whole
 
 
@@ -183,12 +211,14 @@ def test_false_means_false_and_16_bit_images_keep_their_range(server, images):
         for flag in ("false", "0")
     }
     assert all(m["params"]["warm_start"] is False for m in runs.values())
-    # a 16-bit PNG of the digit restores as the 8-bit digit does (not a white image)
-    out16 = client.predict(editor(images / "digit16.png"), sampler="ddnm", **common)
+    # 16-bit PNGs (gray, RGBA) of the digit restore as the 8-bit digit does (not white)
     out8 = client.predict(editor(DIGIT), sampler="ddnm", **common)
-    obs16, obs8 = (np.asarray(Image.open(o[1]), dtype=float) for o in (out16, out8))
-    assert obs16.mean() < 200 and np.abs(obs16 - obs8).max() <= 2
-    assert out16[-1]["psnr"] == pytest.approx(out8[-1]["psnr"], abs=0.05)
+    obs8 = np.asarray(Image.open(out8[1]), dtype=float)
+    for name in ("digit16.png", "digit_rgba16.png"):
+        out16 = client.predict(editor(images / name), sampler="ddnm", **common)
+        obs16 = np.asarray(Image.open(out16[1]), dtype=float)
+        assert obs16.mean() < 200 and np.abs(obs16 - obs8).max() <= 2, name
+        assert out16[-1]["psnr"] == pytest.approx(out8[-1]["psnr"], abs=0.05), name
 
 
 def refused_call(url: str, fn_index: int, n_inputs: int) -> str:

@@ -125,5 +125,4 @@ def document(blocks: Any) -> Any:
         names = [p.name for p in inspect.signature(fn).parameters.values() if p.name != "request"]
         fn.__name__ = block_fn.api_name
         fn.__doc__ = _docstring(description, params, returns, names)
-        block_fn.name = block_fn.api_name
     return blocks

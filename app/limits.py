@@ -8,6 +8,7 @@ No gradio import here: the checks raise ``ValueError`` with a message for the us
 from __future__ import annotations
 
 import io
+import math
 from typing import Any
 
 from PIL import Image
@@ -64,10 +65,13 @@ def cut(message: str, limit: int = MAX_MESSAGE) -> str:
     return message if len(message) <= limit else message[:limit] + f"… ({len(message)} chars)"
 
 
-def _size(path: str) -> tuple[int, int] | None:
+def _size(source: Any) -> tuple[float, float] | None:
+    """(width, height) from the header of a file path or file object; None if unreadable."""
     try:
-        with Image.open(path) as img:  # reads the header only
+        with Image.open(source) as img:  # reads the header only
             return img.size
+    except Image.DecompressionBombError:  # more pixels than Pillow opens at all
+        return (math.inf, 1)
     except Exception:  # noqa: BLE001 - the editor's own check names the unreadable file
         return None
 
@@ -75,7 +79,7 @@ def _size(path: str) -> tuple[int, int] | None:
 def check_editor_files(background: Any, layers: list[Any], composite: Any) -> None:
     """Refuse an editor value with more than :data:`MAX_LAYERS` layers, or whose images
     together exceed :data:`MAX_REQUEST_MEGAPIXELS` once decoded (read from the headers:
-    nothing is decoded here). Each item is a file path or None."""
+    nothing is decoded here). Each item is a file path, a file object or None."""
     if len(layers) > MAX_LAYERS:
         raise ValueError(
             f"the image came with {len(layers)} layers; this app takes at most {MAX_LAYERS} "
@@ -87,8 +91,9 @@ def check_editor_files(background: Any, layers: list[Any], composite: Any) -> No
         if size is not None:
             total += size[0] * size[1]
     if total > MAX_REQUEST_MEGAPIXELS * 1_000_000:
+        held = "more than Pillow opens" if math.isinf(total) else f"{total / 1e6:.0f} megapixels"
         raise ValueError(
-            f"the image and its layers hold {total / 1e6:.0f} megapixels together; this app "
+            f"the image and its layers hold {held} together; this app "
             f"decodes at most {MAX_REQUEST_MEGAPIXELS} per request. Send smaller layers (the "
             "size of the image) or downscale the image."
         )

@@ -141,15 +141,25 @@ def _guard_uploads(editor: gr.ImageEditor) -> gr.ImageEditor:
 
     def accept_blobs(data: Any) -> Any:
         index = data.data.get("index")
-        if index not in (None, "null") and not 0 <= int(index) < limits.MAX_LAYERS:
-            raise parse.refuse(f"a layer index must be below {limits.MAX_LAYERS}")
-        pending = editor.blob_storage
+        if index not in (None, "null", ""):
+            try:
+                index = int(index)
+            except (TypeError, ValueError):
+                raise parse.refuse(
+                    f"a layer index must be a number; got {limits.short(index)}"
+                ) from None
+            if not 0 <= index < limits.MAX_LAYERS:
+                raise parse.refuse(f"a layer index must be below {limits.MAX_LAYERS}")
+        pending, key = editor.blob_storage, data.data.get("id")
         size = sum(len(f[1]) for f in data.files)
-        while pending and (  # uploads never used: the oldest go
-            len(pending) >= limits.MAX_PENDING_BLOBS
+        while (  # uploads never used: the oldest others go
+            len(pending) - (key in pending) >= limits.MAX_PENDING_BLOBS
             or limits.pending_bytes(pending) + size > limits.MAX_PENDING_MB * 2**20
         ):
-            pending.pop(next(iter(pending)))
+            oldest = next((k for k in pending if k != key), None)
+            if oldest is None:
+                break
+            pending.pop(oldest)
         return accept(data)
 
     accept_blobs = functools.wraps(accept)(accept_blobs)

@@ -268,10 +268,14 @@ def memory_growth(server, calls: int) -> float:
 @pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="needs /proc (Linux)")
 def test_refused_calls_from_new_visitors_leave_memory_flat(server):
     # at 0.5 MB a visitor (gradio's default capacity) 80 calls would add 40 MB
-    assert memory_growth(server, 80) < 12
+    growth = memory_growth(server, 80)
+    print(f"RSS growth over 80 refused calls from new visitors: {growth:.1f} MB")
+    assert growth < 12, f"{growth:.1f} MB more after 80 refused calls"
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="needs /proc (Linux)")
 def test_a_thousand_refused_calls_leave_memory_flat(server):
-    assert memory_growth(server, 1000) < 30
+    growth = memory_growth(server, 1000)
+    print(f"RSS growth over 1000 refused calls from new visitors: {growth:.1f} MB")
+    assert growth < 30, f"{growth:.1f} MB more after 1000 refused calls"

@@ -102,3 +102,18 @@ def test_high_depth_images_are_scaled_or_refused_never_clipped(tmp_path):
     with pytest.raises(ImageLoadError, match="outside 0..65535"):
         to_8bit(wide)
     assert np.asarray(to_8bit(Image.fromarray(np.full((4, 4), 0.5, np.float32)))).max() == 128
+
+
+def test_user_errors_are_logged_at_info_and_faults_with_their_traceback(caplog):
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="app"):
+        refused = widgets.user_error(ValueError("sampler must be one of: a, b; got 'c'"))
+        try:
+            raise RuntimeError("boom")
+        except RuntimeError as err:
+            fault = widgets.user_error(err)
+    assert refused.print_exception is False and fault.print_exception is True
+    (info, error) = caplog.records
+    assert info.levelno == logging.INFO and info.exc_info is None
+    assert error.levelno == logging.ERROR and error.exc_info[0] is RuntimeError

@@ -15,7 +15,7 @@ from typing import Any  # noqa: E402
 
 import gradio as gr  # noqa: E402
 
-from app import catalog, toy, widgets  # noqa: E402
+from app import api, catalog, limits, parse, toy, widgets  # noqa: E402
 from app.device import DEVICE, on_space, on_zero_gpu, preload_priors, sampling_jobs  # noqa: E402
 from app.tabs import compare, ecg, restore, tradeoff  # noqa: E402
 
@@ -40,7 +40,9 @@ def header() -> str:
 
 def build_demo() -> gr.Blocks:
     """The whole app (not launched). Spaces and ``python app.py`` both use it."""
-    with gr.Blocks(title="MGPS: midpoint guidance posterior sampling") as blocks:
+    with gr.Blocks(
+        title="MGPS: midpoint guidance posterior sampling", delete_cache=limits.DELETE_CACHE
+    ) as blocks:
         gr.Markdown(header())
         with gr.Tabs():
             with gr.Tab("Restore", id="restore"):
@@ -52,16 +54,19 @@ def build_demo() -> gr.Blocks:
             with gr.Tab("ECG", id="ecg"):
                 ecg.build()
     blocks.queue(max_size=QUEUE_SIZE, default_concurrency_limit=1)
-    return blocks
+    return parse.harden(api.document(blocks))
 
 
 def launch_kwargs() -> dict[str, Any]:
     """Arguments of ``demo.launch`` (host and port from the usual GRADIO_SERVER_NAME /
-    GRADIO_SERVER_PORT variables): the page's CSS, the upload limit, the footer."""
+    GRADIO_SERVER_PORT variables): the page's CSS, the upload limit, the visitors whose
+    state is kept, the footer. (``GRADIO_MCP_SERVER=True`` in the environment serves the API
+    as MCP tools too: gradio's own switch, left to it.)"""
     return dict(
         css=widgets.CSS,
         show_error=True,
         max_file_size=f"{catalog.MAX_UPLOAD_MB}mb",
+        state_session_capacity=limits.STATE_SESSIONS,
         footer_links=["api", "gradio"],
     )
 

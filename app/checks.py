@@ -13,8 +13,12 @@ from typing import Any
 import mgps
 
 from . import catalog
+from .limits import short
 
-__all__ = ["int_in", "clean_params", "check_common"]
+__all__ = ["int_in", "parse_bool", "clean_params", "check_common"]
+
+TRUE = {"true", "1", "yes", "on"}
+FALSE = {"false", "0", "no", "off"}
 
 
 def int_in(name: str, value: Any, low: int, high: int) -> int:
@@ -28,6 +32,18 @@ def int_in(name: str, value: Any, low: int, high: int) -> int:
     if not low <= number <= high:
         raise ValueError(f"{name} must be between {low} and {high}; got {int(number)}")
     return int(number)
+
+
+def parse_bool(name: str, value: Any) -> bool:
+    """``value`` as a bool: a bool, 0 / 1, or a string such as ``"false"`` / ``"1"``;
+    anything else is a ``ValueError`` naming ``name`` (``bool("false")`` would be True)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in TRUE | FALSE:
+        return value.strip().lower() in TRUE
+    raise ValueError(f"{name} must be true or false; got {short(value)}")
 
 
 def clean_params(entry: mgps.Entry, values: dict[str, Any]) -> dict[str, Any]:
@@ -45,7 +61,7 @@ def clean_params(entry: mgps.Entry, values: dict[str, Any]) -> dict[str, Any]:
                 out[name] = None
             continue
         if isinstance(p.default, bool):
-            value = bool(value)
+            value = parse_bool(f"{entry.label} {name}", value)
         elif isinstance(p.default, int):
             value = int_in(
                 f"{entry.label} {name}",

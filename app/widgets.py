@@ -6,7 +6,9 @@ group, library errors as ``gr.Error``, and the page's CSS and script.
 
 from __future__ import annotations
 
+import functools
 import inspect
+import io
 import json
 import logging
 import threading
@@ -20,7 +22,7 @@ from PIL import Image, UnidentifiedImageError
 
 import mgps
 
-from . import catalog, status
+from . import catalog, limits, parse, status
 from .convert import MAX_MEGAPIXELS
 
 __all__ = [
@@ -72,7 +74,9 @@ def upload_check(editor_id: str) -> str:
 def _guard_uploads(editor: gr.ImageEditor) -> gr.ImageEditor:
     """Make ``editor`` refuse files that are not images, or images over
     :data:`~app.convert.MAX_MEGAPIXELS`, with a clear message and before decoding them (the
-    server's check, for API clients; the page checks at upload, naming the user's file).
+    server's check, for API clients; the page checks at upload, naming the user's file);
+    read 16-bit and float images at their full range (not clipped white); and hold each
+    value to the limits of :mod:`app.limits` (layers, decoded pixels, pending blobs).
 
     (Wrapping the instance's converter rather than subclassing: gradio writes a ``.pyi`` stub
     next to the source of every component subclass.)
@@ -81,31 +85,88 @@ def _guard_uploads(editor: gr.ImageEditor) -> gr.ImageEditor:
 
     def checked(file: Any, flatten_on_white: bool = False) -> Any:
         path = getattr(file, "path", None)
-        if path is not None:
-            name = getattr(file, "orig_name", None) or Path(path).name
+        source = io.BytesIO(bytes(file)) if isinstance(file, bytes | bytearray) else path
+        if source is not None:
+            name = limits.short(getattr(file, "orig_name", None) or Path(path or "image").name)
             try:
-                with Image.open(path) as img:
+                with Image.open(source) as img:
                     w, h = img.size
             except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as err:
-                raise gr.Error(
-                    f"{name!r} is not an image this app can read (PNG, JPEG, BMP, GIF, TIFF, "
-                    f"WebP): {type(err).__name__}",
-                    print_exception=False,
+                raise parse.refuse(
+                    f"{name} is not an image this app can read (PNG, JPEG, BMP, GIF, TIFF, "
+                    f"WebP): {type(err).__name__}"
                 ) from None
             if w * h > MAX_MEGAPIXELS * 1_000_000:
-                raise gr.Error(
-                    f"{name!r} is {w}×{h} = {w * h / 1e6:.0f} megapixels; the limit is "
-                    f"{MAX_MEGAPIXELS}. Downscale it first.",
-                    print_exception=False,
+                raise parse.refuse(
+                    f"{name} is {w}×{h} = {w * h / 1e6:.0f} megapixels; the limit is "
+                    f"{MAX_MEGAPIXELS}. Downscale it first."
                 )
+            try:
+                if isinstance(source, io.BytesIO):
+                    source.seek(0)
+                file = limits.eight_bit_png(source) or file  # 16-bit, float: scaled
+            except ValueError as err:
+                raise parse.refuse(f"{name}: {err}") from None
         try:
             return convert(file, flatten_on_white)
         except gr.Error:
             raise
         except Exception as err:  # noqa: BLE001 - truncated files and the like
-            raise gr.Error(f"could not read the uploaded image: {err}") from None
+            raise parse.refuse(f"could not read the uploaded image: {err}") from None
 
+    preprocess = editor.preprocess
+
+    def within_limits(payload: Any) -> Any:
+        value = payload
+        if payload is not None and getattr(payload, "id", None) is not None:
+            value = editor.blob_storage.get(payload.id)  # the page's upload, as bytes
+        if value is not None:
+
+            def source(f: Any) -> Any:
+                return getattr(f, "path", None) or (io.BytesIO(f) if f else None)
+
+            try:
+                limits.check_editor_files(
+                    source(value.background),
+                    [source(f) for f in value.layers or []],
+                    source(value.composite),
+                )
+            except ValueError as err:
+                if getattr(payload, "id", None) is not None:
+                    editor.blob_storage.pop(payload.id, None)
+                raise parse.refuse(str(err)) from None
+        return preprocess(payload)
+
+    accept = editor.accept_blobs
+
+    def accept_blobs(data: Any) -> Any:
+        index = data.data.get("index")
+        if index not in (None, "null", ""):
+            try:
+                index = int(index)
+            except (TypeError, ValueError):
+                raise parse.refuse(
+                    f"a layer index must be a number; got {limits.short(index)}"
+                ) from None
+            if not 0 <= index < limits.MAX_LAYERS:
+                raise parse.refuse(f"a layer index must be below {limits.MAX_LAYERS}")
+        pending, key = editor.blob_storage, data.data.get("id")
+        size = sum(len(f[1]) for f in data.files)
+        while (  # uploads never used: the oldest others go
+            len(pending) - (key in pending) >= limits.MAX_PENDING_BLOBS
+            or limits.pending_bytes(pending) + size > limits.MAX_PENDING_MB * 2**20
+        ):
+            oldest = next((k for k in pending if k != key), None)
+            if oldest is None:
+                break
+            pending.pop(oldest)
+        return accept(data)
+
+    accept_blobs = functools.wraps(accept)(accept_blobs)
+    accept_blobs._is_server_fn = True  # type: ignore[attr-defined]
     editor.convert_and_format_image = checked  # type: ignore[method-assign]
+    editor.preprocess = within_limits  # type: ignore[method-assign]
+    editor.accept_blobs = accept_blobs  # type: ignore[method-assign]
     return editor
 
 
@@ -183,9 +244,9 @@ def user_error(err: BaseException) -> gr.Error:
             f"The sampler diverged. {err}", title="Sampler diverged", print_exception=False
         )
     if isinstance(err, ValueError | KeyError):
-        return gr.Error(str(err), title="Cannot run this", print_exception=False)
+        return parse.refuse(str(err))
     log.exception("unexpected error in a handler")
-    return gr.Error(f"Unexpected error ({type(err).__name__}): {err}", title="Error")
+    return gr.Error(limits.cut(f"Unexpected error ({type(err).__name__}): {err}"), title="Error")
 
 
 def guard(stream: Iterator[Any]) -> Iterator[Any]:

@@ -6,6 +6,7 @@ The library's commands:
   operators       list the operators with their parameters
   priors          list the registered priors
   restore         restore an image file with any prior, operator and sampler
+  space deploy    push the app to a Hugging Face Space (--dry-run: list its files)
 
 The reproduction commands of the paper's tables and figures and of the project's benchmark
 tables (gmm, gaussian-eta, images, ecg) are defined in mgps/paper/cli.py and added here
@@ -296,6 +297,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .paper.cli import add_commands
 
     add_commands(sub)
+    from .space import add_command as add_space_command  # mgps space deploy
+
+    add_space_command(sub)
     return parser
 
 

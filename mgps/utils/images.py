@@ -42,6 +42,7 @@ from torch import Tensor
 
 __all__ = [
     "ImageLoadError",
+    "to_8bit",
     "LoadedImage",
     "LoadedMask",
     "MAX_PIXELS",
@@ -195,6 +196,11 @@ def _normalise_mode(img: Image.Image, notes: list[str]) -> Image.Image:
         return out
     if mode.startswith("I;16") or mode == "I":
         arr = np.asarray(img, dtype=np.float64)
+        if arr.size and (arr.min() < 0 or arr.max() > 65535):
+            raise ImageLoadError(
+                f"the {mode} image holds values from {arr.min():g} to {arr.max():g}, outside "
+                "0..65535: save it as an 8- or 16-bit image"
+            )
         if mode == "I" and arr.min() >= 0 and arr.max() <= 255:
             scaled = arr
             notes.append("converted 32-bit integer (values 0..255) → L")
@@ -206,6 +212,11 @@ def _normalise_mode(img: Image.Image, notes: list[str]) -> Image.Image:
         arr = np.asarray(img, dtype=np.float64)
         if not np.isfinite(arr).all():
             raise ImageLoadError("the float image contains NaN or inf values")
+        if arr.size and (arr.min() < 0 or arr.max() > 255):
+            raise ImageLoadError(
+                f"the float image holds values from {arr.min():g} to {arr.max():g}, outside "
+                "0..1 and 0..255: scale it to 0..1 first"
+            )
         peak = 1.0 if arr.max() <= 1.0 else 255.0
         notes.append(f"converted float (F, read as 0..{peak:g}) → L")
         return Image.fromarray(np.clip(np.round(arr / peak * 255.0), 0, 255).astype(np.uint8))
@@ -214,6 +225,12 @@ def _normalise_mode(img: Image.Image, notes: list[str]) -> Image.Image:
     out = img.convert("RGB")  # CMYK, YCbCr, LAB, HSV, RGBX, ...
     notes.append(f"converted {mode} → RGB")
     return out
+
+
+def to_8bit(img: Image.Image, notes: list[str] | None = None) -> Image.Image:
+    """Any PIL image as 8-bit L / LA / RGB / RGBA, scaled by the loading rules above (16-bit
+    ÷257, float [0, 1] or 0..255); values that would be clipped raise ``ImageLoadError``."""
+    return _normalise_mode(img, [] if notes is None else notes)
 
 
 def _crop_box(width: int, height: int, size: tuple[int, int]) -> tuple[int, int, int, int]:

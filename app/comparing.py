@@ -106,6 +106,7 @@ class CompareFrame:
     progress: float = 0.0  # fraction done
     final: bool = False
     verdict: str | None = None  # Markdown: who is best on which measure (the final frame)
+    results: dict[str, dict[str, Any]] | None = None  # final: per sampler, steps, cost, metrics
 
 
 @dataclass
@@ -430,7 +431,31 @@ def compare(request: CompareRequest) -> Iterator[CompareFrame]:
         progress=1.0,
         final=True,
         verdict=compare_verdict(finished, setup, note, exact),
+        results={r.label: _numbers(r, price, exact) for r in finished},
     )
+
+
+def _numbers(
+    r: _Run, price: float, exact: tuple[torch.Tensor, torch.Tensor] | None
+) -> dict[str, Any]:
+    """A finished run's steps, counts, seconds and per-sample measures (for scripts)."""
+    assert r.result is not None
+    m = r.result.metrics
+    cost = budgets.Cost(m.get("network_calls", 0), m.get("vjps", 0))
+    out = {
+        "steps": r.num_steps,
+        "forward_calls": cost.forward_calls,
+        "vjps": cost.vjps,
+        "cost": cost.units(price),
+        "vjp_price": price,
+        "seconds": r.seconds,
+        **{k: m[k] for k in ("psnr", "ssim", "residual_norm", "psnr_mean_image")},
+        "expected_residual_norm": m["expected_residual_norm"],
+    }
+    if exact is not None and r.result.samples.shape[0] > 1:
+        samples = r.result.samples.reshape(r.result.samples.shape[0], -1)
+        out["energy_distance"] = [float(v) for v in energy_terms(samples, exact[0])]
+    return out
 
 
 def _advance(r: _Run, stride: int) -> None:

@@ -259,6 +259,5 @@ def build(tab: gr.Tab | None = None, carry_from: gr.ImageEditor | None = None) -
             carry_over,
             [carry_from, carried],
             [editor, carried],
-            queue=False,
-            api_visibility="private",
+            api_visibility="private",  # queued: the message reaches the page
         )

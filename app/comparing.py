@@ -148,15 +148,27 @@ def _tick_text(v: float) -> str:
     return f"{v:.3g}" if v < 1000 else f"{v:,.0f}"
 
 
-def _residual_figure(runs: list[_Run], expected: float, steps: int) -> go.Figure:
-    """‖y − A(x̂0)‖ per step on a log axis, and the noise level σ_y√m as a dotted line with
-    its label just under the line's left end (where the curves are still far above it). The
-    axis is labelled 1, 2, 5 × 10^k (plotly's own log labels mix "2", "5" and "10")."""
+def _residual_figure(runs: list[_Run], expected: float) -> go.Figure:
+    """‖y − A(x̂0)‖ along each run on a log axis, against the share of the run done (under a
+    budget the samplers run different numbers of steps: all end at 100 %), and the noise level
+    σ_y√m as a dotted line with its label just under the line's left end (where the curves are
+    still far above it). The axis is labelled 1, 2, 5 × 10^k (plotly's own log labels mix "2",
+    "5" and "10")."""
     fig = go.Figure()
     values = [expected]
     for r in runs:
         if r.residuals:
-            fig.add_trace(go.Scatter(x=r.steps, y=r.residuals, mode="lines", name=r.label))
+            share = [100.0 * k / r.num_steps for k in r.steps]
+            fig.add_trace(
+                go.Scatter(
+                    x=share,
+                    y=r.residuals,
+                    mode="lines",
+                    name=f"{r.label} ({r.num_steps} steps)",
+                    customdata=r.steps,
+                    hovertemplate="step %{customdata}: %{y:.3g}",
+                )
+            )
             values += [v for v in r.residuals if v > 0 and math.isfinite(v)]
     fig.add_hline(y=expected, line_dash="dot", line_color="grey")
     fig.add_annotation(  # on a log axis an annotation's y is log10 of the value
@@ -173,8 +185,8 @@ def _residual_figure(runs: list[_Run], expected: float, steps: int) -> go.Figure
     low, high = min(values) / 1.3, max(values) * 1.3
     ticks = log_ticks(low, high)
     fig.update_layout(
-        title="Data consistency ‖y − A(x̂0)‖ per step (mean over samples)",
-        xaxis=dict(title="step", range=[0, steps + 1]),
+        title="Data consistency ‖y − A(x̂0)‖ along each run (mean over samples)",
+        xaxis=dict(title="share of the sampler's steps done (%)", range=[0, 101]),
         yaxis=dict(
             title="‖y − A(x̂0)‖",
             type="log",
@@ -388,7 +400,7 @@ def compare(request: CompareRequest) -> Iterator[CompareFrame]:
                 remaining.update(done_steps, elapsed),
             ),
             live=_live(runs) if show else None,
-            figure=_residual_figure(runs, expected, most) if show else None,
+            figure=_residual_figure(runs, expected) if show else None,
             table=[_row(r, price) for r in runs] if show else None,
             progress=done_steps / max(1, total_steps),
         )
@@ -426,7 +438,7 @@ def compare(request: CompareRequest) -> Iterator[CompareFrame]:
         status.done(label, time.perf_counter() - begin) + final_note,
         live=_live(runs),
         summary=summary,
-        figure=_residual_figure(runs, expected, most),
+        figure=_residual_figure(runs, expected),
         table=[_row(r, price, exact) for r in runs],
         progress=1.0,
         final=True,

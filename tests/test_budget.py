@@ -189,3 +189,24 @@ def test_energy_terms_are_zero_on_average_for_exact_samples_and_positive_otherwi
     assert abs(exact) < 0.02 and narrow > 0.1 and shifted > 0.1
     with pytest.raises(ValueError, match="at least 2"):
         energy_terms(reference[:1], reference)
+
+
+@pytest.mark.parametrize("sampler", ["mgps", "psld", "resample"])
+def test_counts_on_a_latent_prior_go_through_a_stand_in_decoder(tiny_latent_prior, sampler):
+    import mgps
+
+    x = torch.zeros(1, *tiny_latent_prior.image_shape)
+    op = mgps.OPERATORS["sr4"].obj(tuple(tiny_latent_prior.image_shape))
+    problem = mgps.measure(x, op, 0.05, torch.Generator().manual_seed(0))
+    counting = CountingPrior(tiny_latent_prior)
+    for _ in mgps.run(
+        sampler,
+        counting,
+        problem,
+        num_steps=4,
+        num_samples=1,
+        generator=torch.Generator().manual_seed(0),
+    ):
+        pass
+    counted = budget.count_calls(sampler, tiny_latent_prior, problem, 4)
+    assert (counted.forward_calls, counted.vjps) == (counting.network_calls, counting.vjps)

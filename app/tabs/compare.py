@@ -1,6 +1,6 @@
 """The Compare tab: one input, several samplers from the same seed and the same initial noise,
 under one budget (equal cost by default: network calls, a VJP at its measured price), streamed
-together: their current x̂0, ‖y − A(x̂0)‖ per step, and a table of costs, metrics with 95 %
+together: their current x̂0, ‖y − A(x̂0)‖ along each run, and a table of costs, metrics with 95 %
 intervals and wall time whose status column follows each sampler (running, stopped at step k,
 error, done); then a verdict line from the data. On the exact digits prior the exact posterior
 mean and std beside theirs, and the samplers ranked by their distance to it. The image chosen
@@ -132,7 +132,7 @@ def build(tab: gr.Tab | None = None, carry_from: gr.ImageEditor | None = None) -
             object_fit="contain",
         )
     verdict = gr.Markdown("", elem_id="compare-verdict")
-    plot = gr.Plot(label="‖y − A(x̂0)‖ per step", elem_id="compare-plot")
+    plot = gr.Plot(label="‖y − A(x̂0)‖ along each run", elem_id="compare-plot")
     table = gr.Dataframe(
         headers=comparing.TABLE_COLUMNS,
         label="Cost, metrics and wall time: means ± 95 % intervals over the samples; cost = "

@@ -53,11 +53,11 @@ async function setNumber(page, selector, value) {
 }
 
 async function failOnToast(page) {
-  const toast = page.locator('[data-testid="toast-body"]');
-  for (let i = 0; i < (await toast.count()); i++) {
-    const body = (await toast.nth(i).textContent()) || '';
-    if (/error/i.test(body)) fail(`the app reported an error: ${body.replace(/\s+/g, ' ').trim()}`);
-  }
+  const bodies = await page.evaluate(() =>
+    [...document.querySelectorAll('[data-testid="toast-body"]')].map((t) => t.textContent.replace(/\s+/g, ' ').trim()),
+  );
+  const error = bodies.find((b) => /error/i.test(b));
+  if (error) fail(`the app reported an error: ${error}`);
 }
 
 // Draw two strokes across the middle of the Restore editor's canvas.

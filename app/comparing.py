@@ -277,9 +277,15 @@ def budget_note(
     price_text = f"a VJP costs {price:.1f} forward calls here (measured)"
     if budget == "cost" and target is not None:
         first = next(iter(plan))
+        off = [
+            f"{labels[n]} costs {cost.units(price):,.0f} at {k} steps"
+            for n, (k, cost) in plan.items()
+            if abs(cost.units(price) - target) > 0.1 * target
+        ]
         return (
             f"Equal cost: {target:,.0f} forward calls each (the cost of {labels[first]} at "
             f"{plan[first][0]} steps; {price_text}); steps: {steps}."
+            + (f" Off the budget by more than 10 %: {'; '.join(off)}." if off else "")
         )
     kind = "Equal steps" if budget == "steps" else "Each sampler's defaults"
     return f"{kind}: steps {steps}; {price_text}."

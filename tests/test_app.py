@@ -275,6 +275,18 @@ def test_compare_on_the_exact_prior_shows_the_exact_posterior():
     captions = [c for _, c in final.summary]
     assert "exact posterior mean" in captions and any("exact posterior std" in c for c in captions)
     assert final.table[0][-1] is not None  # RMSE against the exact mean
+    assert "Energy distance to the exact posterior" in final.verdict.split("PSNR")[0]
+    assert final.table[0][comparing.TABLE_COLUMNS.index("energy distance to the exact posterior")]
+
+
+def test_compare_says_when_a_sampler_cannot_meet_the_budget():
+    plan = {
+        "ddnm": (2, comparing.budgets.Cost(2, 0)),
+        "mgps": (2, comparing.budgets.Cost(40, 20)),
+    }
+    note = comparing.budget_note("cost", plan, 2.0, 2.0)
+    assert "Equal cost: 2 forward calls each" in note
+    assert "Off the budget by more than 10 %: MGPS costs 60 at 2 steps" in note
 
 
 def test_compare_on_phase_retrieval_shows_the_best_fit_as_the_paper_scores_it():

@@ -205,11 +205,17 @@ def paired(labels: list[str], per_digit: dict[str, dict[str, list[float]]]) -> l
     ]
     for name in labels[1:]:
         parts = []
-        for key, measure, unit, digits in (("psnr", "PSNR", " dB", 2), ("ssim", "SSIM", "", 3)):
+        for key, measure, unit, digits, higher in (
+            ("energy_distance", "energy distance", "", 3, False),
+            ("psnr", "PSNR", " dB", 2, True),
+            ("ssim", "SSIM", "", 3, True),
+        ):
+            if key not in per_digit[first] or key not in per_digit[name]:
+                continue
             diff = interval(np.subtract(per_digit[first][key], per_digit[name][key]))
-            if diff.low > 0:
+            if (diff.low > 0) if higher else (diff.high < 0):
                 word = f"{first} ahead"
-            elif diff.high < 0:
+            elif (diff.high < 0) if higher else (diff.low > 0):
                 word = f"{name} ahead"
             else:
                 word = "a tie"

@@ -20,7 +20,7 @@ steps whose cost is nearest a budget; :func:`plan` does it for several samplers.
 
 from __future__ import annotations
 
-import math
+import statistics
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -150,11 +150,15 @@ def count_calls(
 _PRICES: dict[tuple[str, str, str, int], float] = {}
 
 
-def measure_vjp_price(prior: Prior, num_samples: int = 1, repeats: int = 5) -> float:
+def measure_vjp_price(
+    prior: Prior, num_samples: int = 1, repeats: int = 9, seconds: float = 3.0
+) -> float:
     """Seconds of a network evaluation with a VJP (forward with autograd, then the gradient
     with respect to the input) over seconds of a plain forward call, on the prior's device and
-    dtype, on a batch of ``num_samples`` at the middle of the schedule; the fastest of
-    ``repeats`` runs of each, after one warm-up of each. At least 1."""
+    dtype, on a batch of ``num_samples`` at the middle of the schedule. After one warm-up of
+    each, the two are timed back to back ``repeats`` times (fewer, but at least 3, once
+    ``seconds`` have passed) and the median of the ratios is returned (a busy machine slows
+    both of a pair alike). At least 1."""
     device = torch.device(getattr(prior, "device", "cpu"))
     dtype = getattr(prior, "dtype", torch.float32)
     t = (prior.alphas_cumprod.numel() - 1) // 2
@@ -187,11 +191,16 @@ def measure_vjp_price(prior: Prior, num_samples: int = 1, repeats: int = 5) -> f
         return time.perf_counter() - start
 
     forward(), with_vjp()  # warm-up: allocation, kernel selection
-    plain, vjp = math.inf, math.inf
-    for _ in range(repeats):  # interleaved, so a slow spell of the machine hits both
-        plain = min(plain, forward())
-        vjp = min(vjp, with_vjp())
-    return max(1.0, vjp / max(plain, 1e-9))
+    ratios = []
+    begin = time.perf_counter()
+    for i in range(repeats):
+        if i >= 3 and time.perf_counter() - begin > seconds:
+            break
+        first, second = (forward, with_vjp) if i % 2 == 0 else (with_vjp, forward)
+        a, b = first(), second()
+        plain, vjp = (a, b) if first is forward else (b, a)
+        ratios.append(vjp / max(plain, 1e-9))
+    return max(1.0, statistics.median(ratios))
 
 
 def vjp_price(prior: Prior, key: str | None = None, num_samples: int = 1) -> float:

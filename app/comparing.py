@@ -1,6 +1,8 @@
-"""Compare samplers: several samplers on one problem, from one initial noise, stepped in turn
-and streamed together (their current x̂0, their data-consistency curves, a metrics table),
-and on an exact prior the exact posterior mean and std beside them.
+"""Compare samplers: several samplers on one problem, from one initial noise, under one budget
+(equal cost by :func:`mgps.budget.plan`, equal steps, or their defaults), stepped in turn and
+streamed together (their current x̂0, their data-consistency curves, a table of costs and
+metrics with 95 % intervals), then a verdict (:mod:`mgps.verdict`); on an exact prior the exact
+posterior mean and std beside them and the samplers ranked by their distance to it.
 
 No gradio import: the Compare tab turns the frames into component updates.
 """

@@ -173,7 +173,7 @@ def report(data: dict[str, Any], command: str) -> str:
             "| sampler | steps | forward calls | VJPs | cost | seconds | PSNR (dB) | SSIM "
             "| ‖y − A(x̂)‖ |"
             + (" energy distance to the exact posterior |" if exact else "")
-            + f" per-digit verdicts ({name.lower()}): best / tied / behind |",
+            + f" per-digit verdicts ({name if name.isupper() else name.lower()}): best / tied / behind |",
             "|---" * (11 if exact else 10) + "|",
         ]
         for n in labels:

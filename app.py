@@ -46,9 +46,9 @@ def build_demo() -> gr.Blocks:
         gr.Markdown(header())
         with gr.Tabs():
             with gr.Tab("Restore", id="restore"):
-                restore.build()
-            with gr.Tab("Compare", id="compare"):
-                compare.build()
+                restore_editor = restore.build()
+            with gr.Tab("Compare", id="compare") as compare_tab:
+                compare.build(compare_tab, carry_from=restore_editor)
             with gr.Tab("Midpoint trade-off", id="tradeoff") as tab:
                 tradeoff.build(tab)
             with gr.Tab("ECG", id="ecg"):

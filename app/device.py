@@ -119,7 +119,8 @@ BATCH = 16  # the batch whose cost is measured beside that of one sample (the ap
 def _warm_up(name: str, prior: Any) -> None:
     """One forward and backward pass on 1 sample (the warm-up), then timed passes on 1 and
     :data:`BATCH` samples (the fastest of three each): how the network's cost grows with the
-    samples, for time estimates."""
+    samples, for time estimates; and the price of a VJP for Compare's budget
+    (:func:`mgps.budget.vjp_price`, measured here once)."""
     from . import status
 
     dtype = getattr(prior, "dtype", torch.float32)
@@ -138,3 +139,8 @@ def _warm_up(name: str, prior: Any) -> None:
     one = min(one_pass(1) for _ in range(3))  # the least disturbed of three
     many = min(one_pass(BATCH) for _ in range(3))
     status.RATES.calibrate(name, one, many, BATCH)
+    from mgps.budget import vjp_price
+
+    from .catalog import DEFAULT_SAMPLES
+
+    vjp_price(prior, key=name, num_samples=DEFAULT_SAMPLES)  # Compare's cost of a VJP, remembered

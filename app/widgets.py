@@ -55,6 +55,7 @@ CSS = """
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
   max-width: none !important; font-size: 0.8em; line-height: 1.2
 }
+.mgps-table th, .mgps-table th * {word-break: normal !important; overflow-wrap: normal !important}
 """
 
 UPLOAD_SCRIPT = Path(__file__).with_name("upload_check.js")

@@ -65,15 +65,26 @@ def image_shape_of(prior: Prior) -> tuple[int, ...]:
 
 
 class CountingPrior:
-    """Wraps a prior and counts denoiser (network) calls, one per batch evaluation."""
+    """Wraps a prior and counts denoiser (network) calls, one per batch evaluation:
+    ``network_calls`` all of them, ``vjps`` those whose output was back-propagated (a
+    vector-Jacobian product through the network). A VJP is counted when a gradient reaches the
+    call's output (a hook on it), so no sampler has to say which of its calls it
+    differentiates."""
 
     def __init__(self, prior: Prior) -> None:
         self._prior = prior
         self.network_calls = 0
+        self.vjps = 0
 
     def x0_pred(self, x_t: Tensor, t: int) -> Tensor:
         self.network_calls += 1
-        return self._prior.x0_pred(x_t, t)
+        out = self._prior.x0_pred(x_t, t)
+        if out.requires_grad:
+            out.register_hook(self._count_vjp)
+        return out
+
+    def _count_vjp(self, grad: Tensor) -> None:
+        self.vjps += 1
 
     def __getattr__(self, name: str) -> Any:  # alphas_cumprod, shape, encode, decode, ...
         return getattr(self._prior, name)
@@ -387,6 +398,7 @@ def restore_stream(
         samples,
         seconds=seconds,
         network_calls=prior.network_calls,
+        vjps=prior.vjps,
         sampler=sampler,
         params=params,
         seed=seed,

@@ -275,6 +275,18 @@ def test_compare_on_the_exact_prior_shows_the_exact_posterior():
     captions = [c for _, c in final.summary]
     assert "exact posterior mean" in captions and any("exact posterior std" in c for c in captions)
     assert final.table[0][-1] is not None  # RMSE against the exact mean
+    assert "Energy distance to the exact posterior" in final.verdict.split("PSNR")[0]
+    assert final.table[0][comparing.TABLE_COLUMNS.index("energy distance to the exact posterior")]
+
+
+def test_compare_says_when_a_sampler_cannot_meet_the_budget():
+    plan = {
+        "ddnm": (2, comparing.budgets.Cost(2, 0)),
+        "mgps": (2, comparing.budgets.Cost(40, 20)),
+    }
+    note = comparing.budget_note("cost", plan, 2.0, 2.0)
+    assert "Equal cost: 2 forward calls each" in note
+    assert "Off the budget by more than 10 %: MGPS costs 60 at 2 steps" in note
 
 
 def test_compare_on_phase_retrieval_shows_the_best_fit_as_the_paper_scores_it():
@@ -288,6 +300,48 @@ def test_compare_on_phase_retrieval_shows_the_best_fit_as_the_paper_scores_it():
     # on a task scored on the mean, the summary shows the mean
     half = drain(comparing.compare(replace(request, operator="half")))[-1]
     assert [c for _, c in half.summary][0] == "DPS · mean of 3"
+
+
+def test_compare_at_equal_cost_gives_each_sampler_the_budget_and_a_verdict():
+    request = comparing.CompareRequest(
+        image=str(DIGIT), operator="half", samplers=("mgps", "dps", "ddnm"), num_steps=4
+    )
+    assert request.budget == "cost" and request.num_samples >= 4
+    frames = drain(comparing.compare(replace(request, num_samples=2)))
+    final = frames[-1]
+    assert final.status.startswith("Compare: done in ")
+    column = comparing.TABLE_COLUMNS.index("cost (forward calls)")
+    steps = comparing.TABLE_COLUMNS.index("steps")
+    budget = final.table[0][column]  # MGPS at 4 steps sets the budget
+    for row in final.table:  # the runs' own counts, a VJP at the measured price
+        assert abs(row[column] - budget) <= 0.1 * budget, row
+    assert [r[steps] for r in final.table][0] == "4/4"
+    assert int(final.table[1][steps].split("/")[0]) > 4  # DPS's steps are cheaper: more of them
+    assert "Equal cost" in frames[1].verdict and "VJP costs" in frames[1].verdict
+    assert "**PSNR**" in final.verdict and "95 %" in final.verdict
+    assert "±" in final.table[0][comparing.TABLE_COLUMNS.index("PSNR (dB)")]
+    same = drain(comparing.compare(replace(request, num_samples=2, budget="steps")))[-1]
+    assert {r[steps] for r in same.table} == {"4/4"}
+    with pytest.raises(ValueError, match="budget must be one of"):
+        drain(comparing.compare(replace(request, budget="time")))
+
+
+def test_the_residual_axis_reads_one_two_five():
+    assert comparing.log_ticks(0.9, 60) == [1, 2, 5, 10, 20, 50]
+    ticks = comparing.log_ticks(0.05, 5000)  # too many for 1-2-5: powers of ten
+    assert ticks == pytest.approx([0.1, 1, 10, 100, 1000])
+
+
+def test_compare_carries_the_restore_image_over_once():
+    from app.tabs import compare
+
+    value = editor_value()
+    shown, mark = compare.carry_over(value, "")
+    assert shown is value and mark
+    unchanged, same = compare.carry_over(value, mark)  # already carried: Compare's own stays
+    assert same == mark and unchanged == {"__type__": "update"}
+    empty, none = compare.carry_over({"background": None, "layers": []}, mark)
+    assert none == mark and empty == {"__type__": "update"}
 
 
 def test_compare_refuses_bad_requests():

@@ -214,7 +214,9 @@ def test_compare_endpoint_streams_a_plot_and_a_table(served):
     )
     wait(job)
     outs = job.outputs()
-    status, _observation, live, plot, table, summary = outs[-1]
-    assert status == "done" and len(live) == 2 and len(items(summary)) == 2  # means (N = 1)
+    status, _observation, live, plot, table, summary, verdict = outs[-1]
+    assert status.startswith("Compare: done in ")
+    assert len(live) == 2 and len(items(summary)) == 2  # means (N = 1)
+    assert "Equal cost" in verdict and "no interval" in verdict  # one sample: no verdict
     assert plot["type"] == "plotly"
     assert [row[1] for row in table["data"]] == ["done", "done"]

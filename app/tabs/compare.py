@@ -1,11 +1,15 @@
 """The Compare tab: one input, several samplers from the same seed and the same initial noise,
-streamed together: their current x̂0, ‖y − A(x̂0)‖ per step, and a table of metrics and wall
-time whose status column follows each sampler (running, stopped at step k, error, done); on
-the exact digits prior the exact posterior mean and std beside theirs.
+under one budget (equal cost by default: network calls, a VJP at its measured price), streamed
+together: their current x̂0, ‖y − A(x̂0)‖ along each run, and a table of costs, metrics with 95 %
+intervals and wall time whose status column follows each sampler (running, stopped at step k,
+error, done); then a verdict line from the data. On the exact digits prior the exact posterior
+mean and std beside theirs, and the samplers ranked by their distance to it. The image chosen
+on Restore is carried over when the tab is opened.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +26,27 @@ __all__ = ["build"]
 def _duration(request: comparing.CompareRequest) -> int:
     """Seconds to ask ZeroGPU for."""
     return int(min(300, 20 + 0.3 * int(request.num_steps) * len(request.samplers)))
+
+
+def _fingerprint(value: Any) -> str:
+    """A digest of an editor value's image and strokes ("" when it holds no image)."""
+    if not isinstance(value, dict) or value.get("background") is None:
+        return ""
+    digest = hashlib.sha1()
+    for part in [value["background"], *(value.get("layers") or [])]:
+        digest.update(getattr(part, "tobytes", lambda p=part: str(p).encode())())
+    return digest.hexdigest()
+
+
+def carry_over(source: Any, carried: str) -> tuple[Any, str]:
+    """On opening the tab: Restore's image (and strokes) into Compare's editor when Restore
+    holds an image not carried before; otherwise nothing changes (what the user chose on
+    Compare stays)."""
+    mark = _fingerprint(source)
+    if not mark or mark == carried:
+        return gr.update(), carried
+    gr.Info("The image chosen on Restore is carried over to Compare.")
+    return source, mark
 
 
 _gpu_compare = gpu(duration=_duration)(comparing.compare)
@@ -43,8 +68,9 @@ def _compat_note(operator: str, prior: str, chosen: list[str] | None) -> str:
     return "\n\n".join(lines)
 
 
-def build() -> None:
-    """Lay out and wire the tab (inside the enclosing ``gr.Tab``)."""
+def build(tab: gr.Tab | None = None, carry_from: gr.ImageEditor | None = None) -> None:
+    """Lay out and wire the tab (inside the enclosing ``gr.Tab``, ``tab``); when it is opened,
+    the image of the editor ``carry_from`` (Restore's) is carried over."""
     prior0 = catalog.default_prior()
     offered = [n for _, n in _choices(prior0)]
     chosen0 = [s for s in comparing.DEFAULT_SAMPLERS if s in offered]
@@ -65,33 +91,57 @@ def build() -> None:
                 _compat_note(catalog.DEFAULT_OPERATOR, prior0, chosen0),
                 elem_classes=["mgps-note"],
             )
-            steps = gr.Slider(2, catalog.MAX_STEPS, value=50, step=1, label="Steps (each sampler)")
-            inputs = widgets.problem_controls("compare", editor, prior, operator, 2)
+            budget = gr.Radio(
+                choices=list(comparing.BUDGET_CHOICES),
+                value="cost",
+                label="Budget",
+                info="Equal cost: each sampler gets the steps that cost what the first one's "
+                "steps cost, in network calls (a call back-propagated through, a VJP, at its "
+                "price measured on this device)",
+                elem_id="compare-budget",
+            )
+            steps = gr.Slider(
+                2,
+                catalog.MAX_STEPS,
+                value=50,
+                step=1,
+                label="Steps (equal cost: of the first sampler, which sets the budget; "
+                "equal steps: of each)",
+                elem_id="compare-steps",
+            )
+            inputs = widgets.problem_controls(
+                "compare", editor, prior, operator, catalog.DEFAULT_SAMPLES
+            )
             gr.Markdown(
                 "Other parameters: each sampler's defaults with the paper's per-task settings. "
                 "With the *Digits, exact* prior and a linear degradation the exact posterior "
-                "mean and std are shown beside the samplers' (computing them takes a few seconds).",
+                "mean and std are shown beside the samplers', and the samplers are ranked by "
+                "their energy distance to it (computing it takes a few seconds).",
                 elem_classes=["mgps-note"],
             )
     with gr.Row():
         observation = widgets.image("Observation y", "compare-observation", scale=1)
         live = gr.Gallery(
             label="x̂0 of each sampler (sample 1)",
-            columns=catalog.MAX_COMPARE // 2 + 1,
+            columns=catalog.MAX_COMPARE,
             format="png",
-            height=260,
+            height="auto",
             elem_id="compare-live",
             elem_classes=["mgps-gallery"],
             scale=3,
             object_fit="contain",
         )
-    plot = gr.Plot(label="‖y − A(x̂0)‖ per step", elem_id="compare-plot")
+    verdict = gr.Markdown("", elem_id="compare-verdict")
+    plot = gr.Plot(label="‖y − A(x̂0)‖ along each run", elem_id="compare-plot")
     table = gr.Dataframe(
         headers=comparing.TABLE_COLUMNS,
-        label="Metrics and wall time (status: running, stopped at step k, error: …, done)",
+        label="Cost, metrics and wall time: means ± 95 % intervals over the samples; cost = "
+        "forward calls + (VJP price − 1) × VJPs (status: running, stopped at step k, error: …, "
+        "done)",
         interactive=False,
         wrap=True,
         elem_id="compare-table",
+        elem_classes=["mgps-table"],
     )
     summary = gr.Gallery(
         label="Posterior means and per-pixel stds (and the exact ones)",
@@ -111,6 +161,7 @@ def build() -> None:
         operator: str,
         prior: str,
         samplers: list[str],
+        budget: str,
         num_steps: int,
         sigma_y: float,
         num_samples: int,
@@ -129,6 +180,7 @@ def build() -> None:
             sigma_y=sigma_y,
             num_samples=num_samples,
             seed=seed,
+            budget=budget,
         )
         rows: list[list[Any]] | None = None
 
@@ -139,9 +191,11 @@ def build() -> None:
             if frame.table is not None:
                 rows = frame.table
                 update[table] = frame.table
+            if frame.verdict is not None:
+                update[verdict] = frame.verdict
             if frame.observation is not None:  # a new run: clear the previous results
                 update.update({observation: frame.observation, live: [], plot: None})
-                update[summary] = []
+                update.update({summary: [], verdict: "", table: None})
                 return update
             if frame.live is not None:
                 update[live] = frame.live
@@ -170,13 +224,14 @@ def build() -> None:
             operator,
             prior,
             samplers,
+            budget,
             steps,
             inputs.sigma_y,
             inputs.num_samples,
             inputs.seed,
         ],
         inputs_kwargs=dict(inputs.operator_controls),
-        outputs=[state, observation, live, plot, table, summary],
+        outputs=[state, observation, live, plot, table, summary, verdict],
         api_name="compare",
         concurrency_limit=sampling_jobs(),
         concurrency_id=HEAVY,
@@ -197,4 +252,12 @@ def build() -> None:
             compat,
             queue=False,
             api_visibility="private",
+        )
+    if tab is not None and carry_from is not None:
+        carried = gr.State("")
+        tab.select(
+            carry_over,
+            [carry_from, carried],
+            [editor, carried],
+            api_visibility="private",  # queued: the message reaches the page
         )

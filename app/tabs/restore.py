@@ -46,8 +46,9 @@ def _compat_note(operator: str, prior: str, sampler: str | None) -> str:
     return "\n\n".join(lines)
 
 
-def build() -> None:
-    """Lay out and wire the tab (inside the enclosing ``gr.Tab``)."""
+def build() -> gr.ImageEditor:
+    """Lay out and wire the tab (inside the enclosing ``gr.Tab``); return its image editor
+    (Compare carries its image over)."""
     prior0 = catalog.default_prior()
     with gr.Row():
         with gr.Column(scale=5):
@@ -340,3 +341,4 @@ def build() -> None:
         queue=False,
         api_visibility="private",
     )
+    return editor

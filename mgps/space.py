@@ -30,7 +30,7 @@ SPACE_FILES: tuple[str, ...] = (
     "LICENSE",
     "app.py",
     "app/**/*.py",
-    "app/upload_check.js",
+    "app/*.js",  # scripts the page loads (upload checks, the original upload file)
     "mgps/**/*.py",
     "!mgps/paper/*.py",  # the paper's reproduction commands, except what the app imports:
     "mgps/paper/__init__.py",

@@ -11,6 +11,7 @@ import logging
 import os
 import re
 import uuid
+import zipfile
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -71,6 +72,8 @@ def test_the_readme_python_example_runs_against_the_launched_app(server, monkeyp
     restoration = np.asarray(Image.open(scope["restoration"]))
     assert restoration.shape == (224, 224)
     assert Path(scope["observation"]).is_file()
+    with zipfile.ZipFile(scope["archive"]) as archive:
+        assert {"observation.png", "mean.png", "metrics.json"} <= set(archive.namelist())
     assert "MGPS: done" in capsys.readouterr().out
 
 
@@ -207,7 +210,7 @@ def test_false_means_false_and_16_bit_images_keep_their_range(server, images):
             mgps__num_steps=2,
             mgps__warm_start=flag,
             **common,
-        )[-1]
+        )[8]  # the metrics (the slider and the archive follow)
         for flag in ("false", "0")
     }
     assert all(m["params"]["warm_start"] is False for m in runs.values())
@@ -218,7 +221,7 @@ def test_false_means_false_and_16_bit_images_keep_their_range(server, images):
         out16 = client.predict(editor(images / name), sampler="ddnm", **common)
         obs16 = np.asarray(Image.open(out16[1]), dtype=float)
         assert obs16.mean() < 200 and np.abs(obs16 - obs8).max() <= 2, name
-        assert out16[-1]["psnr"] == pytest.approx(out8[-1]["psnr"], abs=0.05), name
+        assert out16[8]["psnr"] == pytest.approx(out8[8]["psnr"], abs=0.05), name
 
 
 def refused_call(url: str, fn_index: int, n_inputs: int) -> str:

@@ -7,9 +7,13 @@ the sliced Wasserstein distance to the exact posterior.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -19,7 +23,18 @@ from .priors.gaussian_mixture import GaussianMixturePrior, gmm25
 from .samplers.common import run
 from .types import InverseProblem
 
-__all__ = ["ToyProblem", "toy_problem", "ToyRun", "run_toy"]
+__all__ = [
+    "ToyProblem",
+    "toy_problem",
+    "ToyRun",
+    "run_toy",
+    "TeachingSettings",
+    "sweep_sw",
+    "EtaSweep",
+    "EtaVerdict",
+    "eta_verdict",
+    "mean_ci",
+]
 
 
 @dataclass
@@ -33,10 +48,13 @@ class ToyProblem:
     direction: Tensor
 
 
-def toy_problem(seed: int = 0, sigma_y: float = 0.5, angle: float | None = None) -> ToyProblem:
-    """The 25-mode grid in 2-D with a random (or given, in radians) projection direction."""
+def toy_problem(
+    seed: int = 0, sigma_y: float = 0.5, angle: float | None = None, spacing: float = 8.0
+) -> ToyProblem:
+    """The 25-mode grid in 2-D (modes ``spacing`` apart, unit covariances) with a random (or
+    given, in radians) projection direction."""
     g = torch.Generator().manual_seed(seed)
-    prior = gmm25(2, g)
+    prior = gmm25(2, g, spacing=spacing)
     if angle is None:
         angle = float(torch.rand(1, generator=g, dtype=torch.float64)) * torch.pi
     direction = torch.tensor(
@@ -106,3 +124,130 @@ def run_toy(
     result.samples = step.x0_hat.detach()
     result.sw = sliced_wasserstein(result.samples, reference)
     return result
+
+
+# ---------------------------------------------------------------------------- SW against η
+@dataclass(frozen=True)
+class TeachingSettings:
+    """One setting of the 2-D problem for an η sweep: the noise σ_y, MGPS's diffusion steps,
+    the distance between neighbouring prior modes, the observation direction (radians; None:
+    a random one per problem) and the samples per run."""
+
+    sigma_y: float = 0.5
+    num_steps: int = 100
+    spacing: float = 8.0
+    angle: float | None = None
+    num_samples: int = 500
+
+
+def sweep_sw(settings: TeachingSettings, problem: int, eta: float, run: int = 0) -> float:
+    """MGPS's SW to the exact posterior on problem ``problem`` (its direction, x* and noise) at
+    midpoint ``eta``; ``run`` picks the sampler's noise (and the reference samples')."""
+    toy = toy_problem(problem, settings.sigma_y, settings.angle, settings.spacing)
+    result = run_toy(
+        toy,
+        "mgps",
+        num_samples=settings.num_samples,
+        seed=1000 * run + problem,
+        snapshots=1,
+        num_steps=settings.num_steps,
+        midpoint=eta,
+    )
+    return float(result.sw)
+
+
+@dataclass
+class EtaSweep:
+    """MGPS's SW over problems × runs × an η grid for one :class:`TeachingSettings`:
+    ``sw[i, j]`` is the mean over the runs of problem ``problems[j]`` at ``etas[i]``."""
+
+    settings: TeachingSettings
+    etas: list[float]
+    problems: list[int]
+    runs: int
+    sw: np.ndarray
+    command: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "settings": asdict(self.settings),
+            "etas": self.etas,
+            "problems": self.problems,
+            "runs": self.runs,
+            "sw": np.round(self.sw, 5).tolist(),
+            "command": self.command,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> EtaSweep:
+        sw = np.asarray(data["sw"], dtype=float)
+        etas, problems = [float(e) for e in data["etas"]], [int(p) for p in data["problems"]]
+        if sw.shape != (len(etas), len(problems)) or len(etas) < 2 or len(problems) < 2:
+            raise ValueError(
+                f"an η sweep needs sw of shape (η, problems) with at least 2 of each; got "
+                f"{sw.shape} for {len(etas)} η and {len(problems)} problems"
+            )
+        return cls(
+            TeachingSettings(**data["settings"]),
+            etas,
+            problems,
+            int(data["runs"]),
+            sw,
+            str(data.get("command", "")),
+        )
+
+    @classmethod
+    def load(cls, path: str | Path) -> EtaSweep:
+        return cls.from_json(json.loads(Path(path).read_text()))
+
+
+def mean_ci(values: np.ndarray | list[float]) -> tuple[float, float]:
+    """Mean and the half-width of its 95 % Student-t interval (nan for one value)."""
+    from scipy.stats import t
+
+    a = np.asarray(values, dtype=float)
+    if a.size < 2:
+        return float(a.mean()), float("nan")
+    return float(a.mean()), float(t.ppf(0.975, a.size - 1) * a.std(ddof=1) / math.sqrt(a.size))
+
+
+@dataclass
+class EtaVerdict:
+    """What an :class:`EtaSweep` shows. ``mean``/``half``: the mean SW at each η and its 95 %
+    interval's half-width; ``best``: the η of the lowest mean; ``diff``/``diff_half``: the
+    paired difference SW(η) − SW(best) over the problems (the same problem at two η) and its
+    interval; ``worse``: the η whose difference interval lies above 0 (clearly worse than the
+    best); ``in_between``: the best is strictly inside (0, 1) and clearly better than every
+    end point measured."""
+
+    etas: list[float]
+    mean: list[float]
+    half: list[float]
+    best: float
+    diff: list[float]
+    diff_half: list[float]
+    worse: list[float]
+    in_between: bool
+
+
+def eta_verdict(sweep: EtaSweep) -> EtaVerdict:
+    """The best η of a sweep, and which η are separated from it by a paired 95 % interval."""
+    stats = [mean_ci(row) for row in sweep.sw]
+    k = int(np.argmin([m for m, _ in stats]))
+    paired = [
+        mean_ci(row - sweep.sw[k]) if i != k else (0.0, 0.0) for i, row in enumerate(sweep.sw)
+    ]
+    worse = [e for e, (d, h) in zip(sweep.etas, paired) if d - h > 0]
+    best = sweep.etas[k]
+    ends = [e for e in sweep.etas if e in (0.0, 1.0)]
+    in_between = 0.0 < best < 1.0 and bool(ends) and all(e in worse for e in ends)
+    return EtaVerdict(
+        list(sweep.etas),
+        [m for m, _ in stats],
+        [h for _, h in stats],
+        best,
+        [d for d, _ in paired],
+        [h for _, h in paired],
+        worse,
+        in_between,
+    )

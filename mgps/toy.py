@@ -69,15 +69,26 @@ def toy_problem(
 
 @dataclass
 class ToyRun:
-    """Samples of one sampler run, with snapshots along the way (for an animation)."""
+    """Samples of one sampler run, with snapshots along the way (for an animation): the start
+    (t = T: x_T pure noise, x̂0 = D_T(x_T)), about ``snapshots`` intermediate states and the
+    end (t = 0: the samples). ``midpoints[k]`` is MGPS's midpoint sample x_ℓ and
+    ``midpoint_times[k]`` its ℓ at snapshot k (None at the start, at the end and for other
+    samplers)."""
 
     samples: Tensor
     sw: float
     snapshot_times: list[int] = field(default_factory=list)
     x0_hat: list[Tensor] = field(default_factory=list)
     x_t: list[Tensor] = field(default_factory=list)
-    midpoints: list[Tensor] = field(default_factory=list)
-    midpoint_times: list[int] = field(default_factory=list)
+    midpoints: list[Tensor | None] = field(default_factory=list)
+    midpoint_times: list[int | None] = field(default_factory=list)
+
+    def keep(self, t: int, x_t: Tensor, x0_hat: Tensor, mid: Tensor | None, ell: int | None):
+        self.snapshot_times.append(int(t))
+        self.x_t.append(x_t.detach().clone())
+        self.x0_hat.append(x0_hat.detach().clone())
+        self.midpoints.append(None if mid is None else mid.detach().clone())
+        self.midpoint_times.append(None if ell is None else int(ell))
 
 
 def run_toy(
@@ -89,7 +100,8 @@ def run_toy(
     snapshots: int = 20,
     **params: Any,
 ) -> ToyRun:
-    """Run a sampler on the toy problem, keeping about ``snapshots`` intermediate states.
+    """Run a sampler on the toy problem, keeping the start, about ``snapshots`` intermediate
+    states and the end.
 
     MGPS defaults to the paper's GMM configuration (lr 0.1, no warm start) unless overridden.
     """
@@ -102,24 +114,28 @@ def run_toy(
             **params,
         }
     reference = toy.posterior.sample(num_samples, torch.Generator().manual_seed(seed + 1))
+    generator = torch.Generator().manual_seed(seed)
+    # the initial noise drawn as the samplers draw it, so that it can be shown as the start
+    x_init = torch.randn((num_samples, *toy.prior.shape), generator=generator, dtype=torch.float64)
+    T = toy.prior.alphas_cumprod.numel() - 1
     result = ToyRun(samples=torch.empty(0), sw=float("nan"))
+    with torch.no_grad():
+        result.keep(T, x_init, toy.prior.x0_pred(x_init, T), None, None)
     step = None
     for step in run(
         sampler,
         toy.prior,
         toy.problem,
         num_samples=num_samples,
-        generator=torch.Generator().manual_seed(seed),
+        generator=generator,
+        x_init=x_init,
         **params,
     ):
         every = max(1, step.num_steps // snapshots)
         if step.index % every == 0 or step.index == step.num_steps - 1:
-            result.snapshot_times.append(step.t)
-            result.x0_hat.append(step.x0_hat.detach().clone())
-            result.x_t.append(step.x_t.detach().clone())
-            if "midpoint" in step.extras:
-                result.midpoints.append(step.extras["midpoint"].detach().clone())
-                result.midpoint_times.append(int(step.extras["midpoint_time"]))
+            mid = step.extras.get("midpoint")
+            ell = step.extras.get("midpoint_time")
+            result.keep(step.t, step.x_t, step.x0_hat, mid, ell)
     assert step is not None
     result.samples = step.x0_hat.detach()
     result.sw = sliced_wasserstein(result.samples, reference)

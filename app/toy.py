@@ -223,14 +223,14 @@ def _square_axes(fig: go.Figure, xrange: list[float], yrange: list[float]) -> No
     )
 
 
-PLOT_HEIGHT = 430  # the scatter, its line and legend within a 1366×768 window
+PLOT_HEIGHT = 420  # the scatter, its line and legend within a 1366×768 window
 
 
 def _layout(fig: go.Figure, title: str, revision: str) -> None:
     fig.update_layout(
         title=dict(text=title, font=dict(size=13)),
         height=PLOT_HEIGHT,
-        margin=dict(l=40, r=10, t=40, b=30),
+        margin=dict(l=40, r=10, t=50, b=30),
         legend=dict(orientation="h", y=-0.12, font=dict(size=11)),
         uirevision=revision,
     )
@@ -318,7 +318,7 @@ def frame_caption(snap: Snapshots, k: int) -> str:
     """What snapshot ``k`` draws, in words: the start, a step (with its midpoint), the end."""
     t = snap.times[k]
     if k == 0:
-        return f"the start, t = {t}: x_T is pure noise, x̂0 = D_T(x_T) its denoised guess"
+        return f"the start, t = {t}: x_T is pure noise; x̂0 = D_T(x_T), its denoised guess"
     if k == len(snap) - 1:
         return "the end, t = 0: the samples"
     ell = snap.midpoint_times[k]
@@ -345,6 +345,7 @@ def animation_figure(snap: Snapshots, k: int) -> go.Figure:
         )
     traces.append(_points("x̂0", snap.x0[k], COLOURS["sampler"], 4, 0.6))
     fig = go.Figure(traces)
-    _layout(fig, f"{snap.label}, {k}/{len(snap) - 1}: {frame_caption(snap, k)}", "animation")
+    title = f"{snap.label}, snapshot {k}/{len(snap) - 1}<br>{frame_caption(snap, k)}"
+    _layout(fig, title, "animation")
     _square_axes(fig, snap.xrange, snap.yrange)
     return fig

@@ -24,15 +24,14 @@ from .. import toy, toy_charts, widgets
 __all__ = ["build"]
 
 INTRO = (
-    "A prior that is a grid of **25 Gaussians in 2-D**, observed through **one** random "
-    "projection y = ⟨a, x⟩ + σ_y·noise (the dashed line), so the exact posterior (blue) is "
-    "known. MGPS guesses the likelihood at a **midpoint** ℓ = ⌊η t⌋ at each step: η = 0 "
-    "trusts a Gaussian jump all the way to the clean state, η = 1 is DPS-like (the "
-    "likelihood guessed at the current noise level). Move η and watch the samples (red); "
-    "below, what η does over many problems, and **why** there is a trade-off."
+    "A prior of **25 Gaussians in 2-D** seen through **one** projection y = ⟨a, x⟩ + σ_y·noise "
+    "(dashed line): the exact posterior (blue) is known. MGPS guesses the likelihood at a "
+    "**midpoint** ℓ = ⌊η t⌋: η = 0 trusts one Gaussian jump to the clean state, η = 1 is "
+    "DPS-like. Move η and watch the samples (red); below, η over many problems, and **why** "
+    "there is a trade-off."
 )
 PLAY_DELAY = 0.25  # seconds between streamed snapshots
-FRAME_LABEL = "Snapshot (0: the start, x_T pure noise; last: the samples at t = 0)"
+FRAME_LABEL = "Snapshot: 0 the start (noise), last the samples"
 MAX_YOURS = 200  # a visitor's runs kept for the chart
 
 
@@ -53,12 +52,12 @@ def build(tab: gr.Tab) -> None:
                 seed = gr.Number(
                     value=0, precision=0, minimum=0, maximum=10_000, label="Problem", min_width=80
                 )
+            run = gr.Button("Run", variant="primary", elem_id="tradeoff-run")
             sigma_y = gr.Slider(0.05, 2.0, value=start.sigma_y, step=0.05, label="σ_y")
             steps = gr.Slider(10, 300, value=start.num_steps, step=10, label="Steps")
             spacing = gr.Slider(
                 2, 16, value=start.spacing, step=1, label="Distance between prior modes"
             )
-            run = gr.Button("Run", variant="primary", elem_id="tradeoff-run")
             summary = gr.Markdown(elem_id="tradeoff-summary")
         with gr.Column(scale=3, min_width=300):
             scatter = gr.Plot(

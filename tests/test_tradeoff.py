@@ -151,3 +151,28 @@ def test_eta_verdict_separates_only_with_paired_intervals():
     with pytest.raises(ValueError, match="at least 2"):
         EtaSweep.from_json({**clear.to_json(), "sw": [[1.0], [2.0], [3.0]], "problems": [0]})
     assert EtaSweep.from_json(clear.to_json()).sw.tolist() == clear.sw.tolist()
+
+
+def test_tradeoff_commands(tmp_path, capsys):
+    from mgps.cli import main
+
+    args = ["tradeoff", "sweep", "--out", str(tmp_path), "--name", "t", "--etas", "0,1"]
+    args += ["--problems", "2", "--steps", "10", "--samples", "50", "--quiet"]
+    assert main(args) == 0
+    sweep = EtaSweep.load(tmp_path / "t.json")
+    assert sweep.sw.shape == (2, 2) and sweep.settings.num_steps == 10
+    assert sweep.command == (
+        f"mgps tradeoff sweep --out {tmp_path} --name t --etas 0,1 --problems 2 --runs 1 "
+        "--sigma-y 0.5 --steps 10 --spacing 8 --samples 50"
+    )
+    md = (tmp_path / "t.md").read_text()
+    assert "| η | mean SW" in md and "Verdict:" in md
+    assert "lowest mean SW at η = " in capsys.readouterr().out
+    assert main(["tradeoff", "sweep", "--out", str(tmp_path), "--etas", "0,2"]) != 0
+    assert "--etas needs at least 2 values in [0, 1], got 0,2" in capsys.readouterr().err
+    out = tmp_path / "d.csv"
+    args = ["tradeoff", "decomposition", "--out", str(out), "--grid", "5", "--seeds", "1"]
+    assert main([*args, "--dim", "6", "--obs-dim", "3", "--steps", "20"]) == 0
+    lines = out.read_text().splitlines()
+    assert lines[0] == "eta,w2_likelihood,w2_transition,w2_surrogate,w2_exact" and len(lines) == 6
+    assert "cross at eta" in capsys.readouterr().out

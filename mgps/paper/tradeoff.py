@@ -3,14 +3,15 @@ distance to the exact posterior on the 2-D mixture (``mgps.toy``) over problems 
 grid, with 95 % intervals and paired comparisons (``mgps.toy.eta_verdict``).
 
 ``mgps tradeoff sweep --out results/tradeoff/ --name teaching`` writes ``teaching.json`` (what
-the app loads at start-up) and ``teaching.md`` (the table and the verdict, with the command).
+the app loads at start-up) and ``teaching.md`` (the table and the verdict, with the command);
+``mgps tradeoff decomposition --out results/tradeoff/decomposition.csv`` writes the curves of
+the tab's "why" chart (``mgps.tradeoff.decomposition``, which the app computes itself).
 """
 
 from __future__ import annotations
 
 import argparse
 import shlex
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -116,7 +117,34 @@ def cmd_tradeoff_sweep(args: argparse.Namespace) -> int:
         angle=args.angle,
         num_samples=args.samples,
     )
-    command = "mgps " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    command = " ".join(  # the whole setting, so that the command reproduces the file
+        shlex.quote(str(a))
+        for a in [
+            "mgps",
+            "tradeoff",
+            "sweep",
+            "--out",
+            args.out,
+            "--name",
+            args.name,
+            "--etas",
+            ",".join(f"{e:g}" for e in etas),
+            "--problems",
+            args.problems,
+            *(["--first-problem", args.first_problem] if args.first_problem else []),
+            "--runs",
+            args.runs,
+            "--sigma-y",
+            f"{args.sigma_y:g}",
+            "--steps",
+            args.steps,
+            "--spacing",
+            f"{args.spacing:g}",
+            *([] if args.angle is None else ["--angle", f"{args.angle:g}"]),
+            "--samples",
+            args.samples,
+        ]
+    )
     sweep = run_sweep(
         settings,
         etas,
@@ -131,8 +159,43 @@ def cmd_tradeoff_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tradeoff_decomposition(args: argparse.Namespace) -> int:
+    import csv
+
+    from ..tradeoff import ERRORS, decomposition
+
+    etas = np.linspace(0.05, 1.0, args.grid)
+    d = decomposition(
+        etas,
+        list(range(args.seeds)),
+        dim=args.dim,
+        obs_dim=args.obs_dim,
+        sigma_y=args.sigma_y,
+        num_steps=args.steps,
+    )
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["eta", *[f"w2_{name}" for name in ERRORS]])
+        for k, eta in enumerate(etas):
+            writer.writerow([f"{eta:.4f}", *[f"{d.mean(name)[k]:.5f}" for name in ERRORS]])
+    both = d.mean("surrogate")
+    k = int(np.argmin(both))
+    cross = d.crossing()
+    print(f"wrote {out}")
+    print(
+        f"likelihood error {d.mean('likelihood')[0]:.3f} -> {d.mean('likelihood')[-1]:.3f}, "
+        f"transition error {d.mean('transition')[0]:.3f} -> {d.mean('transition')[-1]:.3f} "
+        f"(eta {etas[0]:.2f} -> {etas[-1]:.2f}); they cross at eta = "
+        f"{'none' if cross is None else f'{cross:.2f}'}; the surrogate's minimum "
+        f"{both[k]:.3f} at eta = {etas[k]:.2f}"
+    )
+    return 0
+
+
 def add_tradeoff_commands(sub: argparse._SubParsersAction) -> None:
-    """``tradeoff sweep``."""
+    """``tradeoff sweep`` and ``tradeoff decomposition``."""
     group = sub.add_parser(
         "tradeoff", help="the Midpoint trade-off tab's teaching sweep (2-D mixture)"
     ).add_subparsers(dest="tradeoff_command", required=True)
@@ -153,3 +216,16 @@ def add_tradeoff_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--samples", type=int, default=d.num_samples)
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_tradeoff_sweep)
+
+    p = group.add_parser(
+        "decomposition",
+        help="Example 3.2's W2 against η: the likelihood's error, the transition's, both, neither",
+    )
+    p.add_argument("--out", required=True, help="output CSV (eta and the mean W2 of each curve)")
+    p.add_argument("--grid", type=int, default=20, help="η values from 0.05 to 1")
+    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--dim", type=int, default=20)
+    p.add_argument("--obs-dim", type=int, default=10)
+    p.add_argument("--sigma-y", type=float, default=0.1)
+    p.add_argument("--steps", type=int, default=100)
+    p.set_defaults(func=cmd_tradeoff_decomposition)

@@ -2,7 +2,7 @@
 # The search for a 2-D teaching problem where an intermediate η is measurably best (issue 23):
 # MGPS's SW against η on a coarse grid, 10 problems each, one setting changed at a time from
 # the tab's defaults (σ_y 0.5, 100 steps, modes 8 apart, random direction). One thread, nice.
-# Writes results/tradeoff/explore/<name>.json and .md; results/tradeoff/README.md sums them up.
+# Writes results/tradeoff/explore/<name>.json and .md; results/README.md sums them up.
 set -euo pipefail
 export OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1
 out=results/tradeoff/explore

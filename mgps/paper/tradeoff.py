@@ -201,7 +201,7 @@ def add_tradeoff_commands(sub: argparse._SubParsersAction) -> None:
     ).add_subparsers(dest="tradeoff_command", required=True)
     d = TeachingSettings()
     p = group.add_parser("sweep", help="MGPS's SW against η over problems × runs × an η grid")
-    p.add_argument("--out", required=True, help="output folder (NAME.json, NAME.md)")
+    p.add_argument("--out", required=True, help="output folder (the sweep as <name>.json, .md)")
     p.add_argument("--name", default="teaching")
     p.add_argument("--etas", default=",".join(f"{e:g}" for e in DEFAULT_ETAS))
     p.add_argument("--problems", type=int, default=20, help="problems (seeds 0..N-1)")

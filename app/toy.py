@@ -33,7 +33,6 @@ __all__ = [
     "COLOURS",
 ]
 
-NUM_SAMPLES = TeachingSettings().num_samples
 SNAPSHOTS = 20
 PRIOR_POINTS = 1000
 COLOURS = {
@@ -69,7 +68,7 @@ def _reference(seed: int, settings: TeachingSettings) -> tuple[np.ndarray, np.nd
     toy = _toy(seed, settings)
     g = torch.Generator().manual_seed(seed + 7)
     prior = toy.prior.sample(PRIOR_POINTS, g).numpy()
-    posterior = toy.posterior.sample(NUM_SAMPLES, g).numpy()
+    posterior = toy.posterior.sample(settings.num_samples, g).numpy()
     return prior, posterior
 
 

@@ -88,7 +88,7 @@ def _eta_axes(fig: go.Figure, title: str, y_title: str, eta: float | None) -> No
         xaxis=dict(title="η (midpoint ℓ = ⌊η t⌋)", range=[-0.03, 1.03]),
         yaxis=dict(title=y_title, rangemode="tozero"),
         height=400,
-        margin=dict(l=50, r=20, t=50, b=40),
+        margin=dict(l=50, r=20, t=60, b=40),
         legend=dict(orientation="h", y=-0.2, font=dict(size=11)),
     )
 
@@ -147,7 +147,7 @@ def sw_figure(
     )
     _eta_axes(
         fig,
-        f"2-D mixture: SW of MGPS to the exact posterior ({_settings_text(sweep.settings)})",
+        f"2-D mixture: SW of MGPS to the exact posterior<br>{_settings_text(sweep.settings)}",
         "sliced Wasserstein (lower is better)",
         eta,
     )
@@ -192,7 +192,7 @@ def sw_words(sweep: EtaSweep | str, settings: TeachingSettings | None = None) ->
             " The best η is an end of the range: on this 2-D problem the data do **not** show "
             "the paper's in-between optimum (the exact Gaussian example beside does)."
         )
-    text += f" Made by `{sweep.command or SWEEP_COMMAND}`."
+    text += f" Made by `{sweep.command or SWEEP_COMMAND}`"
     if settings is not None and settings != sweep.settings:
         text += (
             f"\n\nYour settings ({_settings_text(settings)}) are not the sweep's: the chart "
@@ -247,8 +247,8 @@ def decomposition_figure(eta: float | None = None) -> go.Figure:
     c = DECOMPOSITION_CONFIG
     _eta_axes(
         fig,
-        f"Why: Example 3.2's error split into its two sources (Gaussian prior, d = {c['dim']}, "
-        f"{c['obs_dim']} observations, {c['num_steps']} steps; exact, no sampling)",
+        f"Why: Example 3.2's error split into its two sources<br>Gaussian prior, d = {c['dim']}, "
+        f"{c['obs_dim']} observations, {c['num_steps']} steps; exact, no sampling",
         "W2 to the posterior (exact)",
         eta,
     )

@@ -15,7 +15,7 @@ from typing import Any  # noqa: E402
 
 import gradio as gr  # noqa: E402
 
-from app import api, catalog, limits, parse, toy, widgets  # noqa: E402
+from app import api, catalog, limits, parse, toy_charts, widgets  # noqa: E402
 from app.device import DEVICE, on_space, on_zero_gpu, preload_priors, sampling_jobs  # noqa: E402
 from app.tabs import compare, ecg, restore, tradeoff  # noqa: E402
 
@@ -75,14 +75,16 @@ def preload() -> threading.Thread:
     """Load what the first requests need before they come: on a Space every available hub
     prior (in the foreground, as ZeroGPU wants models loaded at start-up), locally the
     default prior (in the background, so the page is served at once); and, in the
-    background, the trade-off tab's charts for its default settings (about 10 s on a CPU).
-    Returns the thread that computes the charts."""
+    background, the trade-off tab's decomposition chart (about 10 s on a CPU).
+    Returns the thread that computes the chart."""
     if on_space():
         names = [p.name for p in catalog.priors() if p.available]
         preload_priors(names, background=False)
     else:
         preload_priors([catalog.default_prior()], background=True)
-    thread = threading.Thread(target=toy.precompute, name="precompute-tradeoff", daemon=True)
+    thread = threading.Thread(
+        target=toy_charts.decomposition_points, name="precompute-tradeoff", daemon=True
+    )
     thread.start()
     return thread
 

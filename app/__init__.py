@@ -1,7 +1,7 @@
 """The Gradio app for mgps, assembled by ``app.py``: one module per tab in ``tabs/`` (each
 with its ``build()``), the widgets they share (``widgets``), and, without gradio, the work
-behind them: ``restoring`` and ``comparing`` (images), ``toy`` (the 2-D trade-off),
-``ecg_runs`` and ``ecg_figures`` (ECG), ``checks`` (inputs), ``status`` (status lines and time
+behind them: ``restoring`` and ``comparing`` (images), ``toy`` and ``toy_charts`` (the 2-D
+trade-off), ``ecg_runs`` and ``ecg_figures`` (ECG), ``checks`` (inputs), ``status`` (status lines and time
 estimates), ``catalog`` (what the registries offer), ``convert`` (images for display) and
 ``device`` (the one place that picks the device).
 

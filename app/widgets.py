@@ -56,6 +56,14 @@ CSS = """
   max-width: none !important; font-size: 0.8em; line-height: 1.2
 }
 .mgps-table th, .mgps-table th * {word-break: normal !important; overflow-wrap: normal !important}
+@media (max-width: 640px) {  /* Restore on a phone: the settings and Run right under the canvas */
+  .row:has(> .column > #restore-editor) {flex-direction: column}
+  .column:has(> #restore-editor) {display: contents}
+  .column:has(> #restore-editor) > * {order: 2; width: 100%}
+  .column:has(> #restore-editor) > #restore-editor,
+  .column:has(> #restore-editor) > #restore-editor-note {order: 0}
+  .row:has(> .column > #restore-editor) > .column:not(:has(> #restore-editor)) {order: 1}
+}
 """
 
 UPLOAD_SCRIPT = Path(__file__).with_name("upload_check.js")

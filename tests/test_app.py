@@ -16,7 +16,7 @@ import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
 import mgps  # noqa: E402
-from app import catalog, comparing, restoring, toy, widgets  # noqa: E402
+from app import catalog, comparing, restoring, widgets  # noqa: E402
 from app.convert import display, editor_image, editor_mask  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -364,57 +364,4 @@ def test_compare_refuses_bad_requests():
 
 
 # ---------------------------------------------------------------------------- trade-off tab
-def _svg_only(fig) -> bool:
-    return all(t.type == "scatter" for t in fig.data)
-
-
-def test_tradeoff_view_animation_and_eta_curves():
-    view = toy.toy_view("mgps", eta=0.5, num_steps=20)
-    assert np.isfinite(view.sw) and "Wasserstein" in view.summary
-    assert len(view.snapshots) >= 5
-    names = [t.name for t in view.scatter.data]
-    assert "exact posterior" in names and "prior" in names
-    # the animation: each snapshot draws other points, on the same axes fitted to the data
-    first, last = (toy.animation_figure(view.snapshots, k) for k in (0, len(view.snapshots) - 1))
-    assert not np.array_equal(first.data[3].x, last.data[3].x)
-    assert first.layout.xaxis.range == last.layout.xaxis.range
-    x_lo, x_hi = first.layout.xaxis.range
-    prior_x = view.snapshots.prior[:, 0]
-    assert x_lo <= prior_x.min() and x_hi >= prior_x.max()
-    assert x_hi - x_lo < 1.3 * (prior_x.max() - prior_x.min())  # fitted, not a wide margin
-    assert first.layout.xaxis.constrain == "domain"  # equal scales shrink the plot, not the data
-    # Example 3.2 on its own chart: the trade-off, best η strictly inside
-    w2 = toy.w2_figure(0.5)
-    assert 0.0 < toy.best_eta() < 1.0
-    assert "reproduces" in toy.w2_words()
-    for fig in (view.scatter, first, w2, toy.sw_figure(0.5, 20, 0.5)):
-        assert _svg_only(fig)  # no WebGL traces: they would eat the editors' contexts
-    with pytest.raises(ValueError):
-        toy.toy_view("mgps", eta=1.5)
-
-
-def test_sw_chart_averages_problems_and_its_words_follow_the_data(monkeypatch):
-    """The chart shows, at each η measured on every problem, the mean and its 95 % interval;
-    the words name the best η and say whether the ends are clearly worse (paired)."""
-    monkeypatch.setattr(toy, "_SW", {})
-    assert "fills in" in toy.sw_words(0.5, 20)
-    made = toy.sweep([0.5], 0.5, 20)
-    assert made == len(toy.SEEDS) and toy.sweep([0.5], 0.5, 20) == 0  # cached
-    # a table where η = 0.5 is best on every problem, and η = 0, 1 clearly worse
-    fake = {}
-    for j, seed in enumerate(toy.SEEDS):
-        for eta, sw in ((0.0, 6.0 + j), (0.5, 2.0 + j), (1.0, 5.0 + j + 0.1 * j)):
-            fake[toy._key(eta, 0.5, 20, seed)] = sw
-    monkeypatch.setattr(toy, "_SW", fake)
-    table = toy.sw_table(0.5, 20)
-    assert sorted(table) == [0.0, 0.5, 1.0] and len(table[0.5]) == len(toy.SEEDS)
-    fig = toy.sw_figure(0.5, 20, 0.5)
-    mean = fig.data[-1]
-    assert list(mean.x) == [0.0, 0.5, 1.0] and mean.y[1] == pytest.approx(4.0)
-    assert mean.error_y.array[1] > 0  # the interval
-    words = toy.sw_words(0.5, 20)
-    assert "η = 0.5" in words and "Clearly worse" in words and "as in the paper" in words
-    # the best at an end: the words say the paper's optimum does not show
-    for seed in toy.SEEDS:
-        fake[toy._key(1.0, 0.5, 20, seed)] = 1.0
-    assert "**not**" in toy.sw_words(0.5, 20)
+# tests/test_app_tradeoff.py

@@ -72,7 +72,7 @@ def test_browser_upload_draw_run_and_move_eta(app_main, tmp_path):
     why = missing_tools()
     if why:
         pytest.skip(f"browser test skipped: {why}")
-    from app import toy
+    from app import toy_charts
 
     out = ARTIFACTS / "browser"
     if out.exists():
@@ -80,7 +80,7 @@ def test_browser_upload_draw_run_and_move_eta(app_main, tmp_path):
     out.mkdir(parents=True)
     demo = app_main.build_demo()
     app_main.preload()
-    toy.eta_curve_points()  # computed once per process; not part of what the browser waits for
+    toy_charts.decomposition_points()  # once per process; not part of what the browser waits for
     _, url, _ = demo.launch(
         prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", **app_main.launch_kwargs()
     )

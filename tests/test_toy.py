@@ -12,9 +12,14 @@ def test_toy_problem_and_snapshots():
     assert toy.prior.shape == (2,) and math.isclose(float(toy.posterior.weights.sum()), 1.0)
     run = run_toy(toy, "mgps", num_samples=200, num_steps=30, snapshots=10)
     assert run.samples.shape == (200, 2) and math.isfinite(run.sw)
-    assert 10 <= len(run.snapshot_times) <= 31 and run.snapshot_times[-1] == 0
-    assert len(run.midpoints) == len(run.midpoint_times) >= 9
-    assert all(0 < t for t in run.midpoint_times)
+    assert 10 <= len(run.snapshot_times) <= 32 and run.snapshot_times[-1] == 0
+    # the start (x_T, pure noise), the intermediate states with their midpoints, the end
+    assert run.snapshot_times[0] == 1000 and run.midpoint_times[0] is None
+    assert float(run.x_t[0].std()) > 0.8 and run.midpoints[0] is None
+    assert run.midpoints[-1] is None and (run.x_t[-1] == run.samples).all()
+    inner = run.midpoint_times[1:-1]
+    assert len(run.midpoints) == len(run.midpoint_times) == len(run.x_t) and len(inner) >= 9
+    assert all(t is not None and 0 < t for t in inner)
 
 
 def test_midpoint_trade_off_is_visible_on_the_toy():

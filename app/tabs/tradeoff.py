@@ -1,8 +1,11 @@
 """The Midpoint trade-off tab: MGPS (or another sampler) on a 2-D mixture whose posterior is
 known exactly, an animation of its samples through the diffusion (a server-side slider and a
-Play button that streams the snapshots), the sliced Wasserstein distance against η over
-several problems with its interval, and the exact W2-vs-η curve of Example 3.2 as its own
-chart, each with words computed from its data.
+Play button that streams the snapshots), the SW against η from the committed teaching sweep
+(the visitor's own runs drawn over it), and why the trade-off exists: Example 3.2's exact
+error split into its two sources. Each chart has words computed from its data.
+
+Nothing is shared between visitors: the sweep and the decomposition are fixed data, and what a
+visitor runs is kept in that visitor's ``gr.State``.
 
 Every chart is an SVG plotly figure updated in place: moving η any number of times takes no
 WebGL context from the page (the image editors need theirs).
@@ -16,53 +19,59 @@ from typing import Any
 
 import gradio as gr
 
-from .. import toy, widgets
+from .. import toy, toy_charts, widgets
 
 __all__ = ["build"]
 
 INTRO = (
-    "A prior that is a grid of **25 Gaussians in 2-D**, observed through **one** random "
-    "projection y = ⟨a, x⟩ + σ_y·noise, so the exact posterior is known. MGPS denoises towards "
-    "a **midpoint** ℓ = ⌊η t⌋ at each step: η = 0 trusts the prior's Gaussian transition all "
-    "the way to the clean state, η = 1 is DPS-like (the likelihood is guessed at the current "
-    "noise level). Move η: the left chart shows the samples (red) against the exact posterior "
-    "(blue) on one problem, the animation how they form, and the charts below what η does "
-    f"over {len(toy.SEEDS)} problems and on the paper's Gaussian Example 3.2."
+    "A prior of **25 Gaussians in 2-D** seen through **one** projection y = ⟨a, x⟩ + σ_y·noise "
+    "(dashed line): the exact posterior (blue) is known. MGPS guesses the likelihood at a "
+    "**midpoint** ℓ = ⌊η t⌋: η = 0 trusts one Gaussian jump to the clean state, η = 1 is "
+    "DPS-like. Move η and watch the samples (red); below, η over many problems, and **why** "
+    "there is a trade-off."
 )
 PLAY_DELAY = 0.25  # seconds between streamed snapshots
+FRAME_LABEL = "Snapshot: 0 the start (noise), last the samples"
+MAX_YOURS = 200  # a visitor's runs kept for the chart
 
 
 def build(tab: gr.Tab) -> None:
     """Lay out and wire the tab (inside ``tab``, whose first visit draws the default run)."""
+    sweep = toy_charts.load_sweep()
+    start = toy_charts.sweep_settings()
     gr.Markdown(INTRO)
-    with gr.Row(equal_height=True):
-        sampler = gr.Dropdown(
-            choices=toy.toy_samplers(), value="mgps", label="Sampler", min_width=120
-        )
-        eta = gr.Slider(
-            0.0, 1.0, value=0.5, step=0.05, label="η (MGPS midpoint)", elem_id="tradeoff-eta"
-        )
-        sigma_y = gr.Slider(0.1, 2.0, value=toy.SIGMA_Y, step=0.05, label="σ_y")
-        seed = gr.Number(
-            value=0, precision=0, minimum=0, maximum=10_000, label="Problem (seed)", min_width=90
-        )
-        steps = gr.Slider(10, 300, value=toy.NUM_STEPS, step=10, label="Steps")
-        run = gr.Button("Run", variant="primary", elem_id="tradeoff-run", min_width=80)
-    summary = gr.Markdown(elem_id="tradeoff-summary")
     with gr.Row():
-        with gr.Column():
+        with gr.Column(scale=2, min_width=250):
+            eta = gr.Slider(
+                0.0, 1.0, value=0.5, step=0.05, label="η (MGPS midpoint)", elem_id="tradeoff-eta"
+            )
+            with gr.Row(equal_height=True):
+                sampler = gr.Dropdown(
+                    choices=toy.toy_samplers(), value="mgps", label="Sampler", min_width=110
+                )
+                seed = gr.Number(
+                    value=0, precision=0, minimum=0, maximum=10_000, label="Problem", min_width=80
+                )
+            run = gr.Button("Run", variant="primary", elem_id="tradeoff-run")
+            sigma_y = gr.Slider(0.05, 2.0, value=start.sigma_y, step=0.05, label="σ_y")
+            steps = gr.Slider(10, 300, value=start.num_steps, step=10, label="Steps")
+            spacing = gr.Slider(
+                2, 16, value=start.spacing, step=1, label="Distance between prior modes"
+            )
+            summary = gr.Markdown(elem_id="tradeoff-summary")
+        with gr.Column(scale=3, min_width=300):
             scatter = gr.Plot(
                 label="Prior, exact posterior and samples", elem_id="tradeoff-scatter"
             )
-        with gr.Column():
+        with gr.Column(scale=3, min_width=300):
             animation = gr.Plot(label="Through the diffusion", elem_id="tradeoff-animation")
             with gr.Row(equal_height=True):
                 frame = gr.Slider(
                     0,
-                    toy.SNAPSHOTS,
+                    toy.SNAPSHOTS + 1,
                     value=0,
                     step=1,
-                    label="Snapshot (0: the start, pure noise; last: the samples)",
+                    label=FRAME_LABEL,
                     elem_id="tradeoff-frame",
                     scale=4,
                 )
@@ -70,51 +79,75 @@ def build(tab: gr.Tab) -> None:
                 pause = gr.Button("❚❚ Pause", elem_id="tradeoff-pause", min_width=70, scale=1)
     with gr.Row():
         with gr.Column():
-            sw_plot = gr.Plot(label="SW against η (2-D mixture)", elem_id="tradeoff-sw")
-            sw_words = gr.Markdown(elem_id="tradeoff-sw-words")
+            sw_plot = gr.Plot(
+                toy_charts.sw_figure(sweep),
+                label="SW against η (2-D mixture)",
+                elem_id="tradeoff-sw",
+            )
+            sw_words = gr.Markdown(toy_charts.sw_words(sweep), elem_id="tradeoff-sw-words")
         with gr.Column():
-            w2_plot = gr.Plot(label="W2 against η (Example 3.2)", elem_id="tradeoff-w2")
-            w2_words = gr.Markdown(elem_id="tradeoff-w2-words")
+            why_plot = gr.Plot(
+                label="Why: the two sources of the error (Example 3.2)",
+                elem_id="tradeoff-decomposition",
+            )
+            why_words = gr.Markdown(elem_id="tradeoff-decomposition-words")
     snapshots = gr.State(None)
+    yours = gr.State([])  # this visitor's MGPS runs (toy_charts.YourRun), for the SW chart
 
     def run_toy(
-        sampler: str, eta: float, sigma_y: float, seed: int, steps: int
-    ) -> Iterator[dict[Any, Any]]:
-        """Run a sampler on the 2-D problem; stream its picture, then the SW of MGPS at this η
-        on every problem of the chart."""
+        sampler: str,
+        eta: float,
+        seed: int,
+        sigma_y: float,
+        steps: int,
+        spacing: float,
+        mine: list[toy_charts.YourRun] | None,
+    ) -> dict[Any, Any]:
+        """Run a sampler on the 2-D problem; draw it, and this visitor's runs on the sweep."""
         try:
-            view = toy.toy_view(sampler, eta, int(seed or 0), sigma_y, int(steps))
+            settings = toy.settings_of(sigma_y, steps, spacing, base=start)
+            view = toy.toy_view(sampler, eta, int(seed or 0), settings)
         except Exception as err:  # noqa: BLE001
             raise widgets.user_error(err) from None
+        mine = list(mine or [])
+        if sampler == "mgps":
+            mine = [*mine, toy_charts.YourRun(float(eta), int(seed or 0), settings, view.sw)]
+            mine = mine[-MAX_YOURS:]
         snap = view.snapshots
-        yield {
+        return {
             summary: view.summary,
             scatter: view.scatter,
             animation: toy.animation_figure(snap, 0),
             frame: gr.update(maximum=len(snap) - 1, value=0),
             snapshots: snap,
-            sw_plot: toy.sw_figure(sigma_y, int(steps), eta),
-            sw_words: toy.sw_words(sigma_y, int(steps)),
-            w2_plot: toy.w2_figure(eta),
-            w2_words: toy.w2_words(),
+            yours: mine,
+            sw_plot: toy_charts.sw_figure(sweep, eta, mine),
+            sw_words: toy_charts.sw_words(sweep, settings),
+            why_plot: toy_charts.decomposition_figure(eta),
+            why_words: toy_charts.decomposition_words(),
         }
-        if sampler == "mgps" and toy.sweep([eta], sigma_y, int(steps)):
-            yield {
-                sw_plot: toy.sw_figure(sigma_y, int(steps), eta),
-                sw_words: toy.sw_words(sigma_y, int(steps)),
-            }
 
-    ins = [sampler, eta, sigma_y, seed, steps]
-    outs = [summary, scatter, animation, frame, snapshots, sw_plot, sw_words, w2_plot, w2_words]
+    ins = [sampler, eta, seed, sigma_y, steps, spacing, yours]
+    outs = [
+        summary,
+        scatter,
+        animation,
+        frame,
+        snapshots,
+        yours,
+        sw_plot,
+        sw_words,
+        why_plot,
+        why_words,
+    ]
     common: dict[str, Any] = dict(
         concurrency_limit=1, concurrency_id="toy", show_progress="minimal"
     )
     run.click(run_toy, ins, outs, api_name="tradeoff", **common)
     eta.release(run_toy, ins, outs, api_visibility="private", trigger_mode="always_last", **common)
 
-    def first_visit(snap: toy.Snapshots | None, *values: Any) -> Iterator[dict[Any, Any]]:
-        if snap is None:
-            yield from run_toy(*values)
+    def first_visit(snap: toy.Snapshots | None, *values: Any) -> Any:
+        return run_toy(*values) if snap is None else gr.skip()
 
     tab.select(first_visit, [snapshots, *ins], outs, api_visibility="private", **common)
 

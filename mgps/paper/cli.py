@@ -11,6 +11,7 @@ Commands::
     gmm table       the paper's Table 1 (SW to the exact posterior, every sampler)
     gmm ablation    Figure 4 (MGPS's SW against the number of gradient steps)
     gaussian-eta    Example 3.2 (exact W2 of the MGPS surrogate against the midpoint η)
+    tradeoff sweep  the trade-off tab's teaching sweep (2-D mixture, SW against η)
     images table    every sampler × operator pair on a folder of images
     images exact    samplers against the exact posterior of the digits-exact prior
     images defaults every sampler × task with its defaults, on held-out digits or clothes
@@ -30,6 +31,7 @@ from ..arguments import add_run_arguments, parse_params, sampler_overrides
 from ..devices import parse_dtype
 from ..progress import say
 from ..registry import SAMPLERS
+from .tradeoff import add_tradeoff_commands
 from .validate import add_validate_command
 
 __all__ = ["add_commands", "add_ecg_commands"]
@@ -457,4 +459,5 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     add_ecg_commands(sub)
     add_gmm_commands(sub)
     add_gaussian_eta_command(sub)
+    add_tradeoff_commands(sub)
     add_validate_command(sub)

@@ -218,7 +218,7 @@ async function tradeoffIdle(page) {
   await waitFor(
     page,
     () =>
-      ['tradeoff-scatter', 'tradeoff-animation', 'tradeoff-sw', 'tradeoff-w2'].every((id) =>
+      ['tradeoff-scatter', 'tradeoff-animation', 'tradeoff-sw', 'tradeoff-decomposition'].every((id) =>
         document.querySelector(`#${id} .js-plotly-plot .main-svg`),
       ) && !document.querySelector('#tradeoff-summary .pending, #tradeoff-scatter .pending'),
     null,

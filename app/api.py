@@ -42,6 +42,11 @@ TOOLS: dict[str, tuple[str, dict[str, str], str]] = {
             "sampler": "the posterior sampler: "
             + ", ".join(e.name for e in mgps.SAMPLERS)
             + " (MGPS is midpoint guidance)",
+            "input_mode": "'degrade': the app degrades the clean image with the operator; "
+            "'observation': the image is already degraded, it is y itself (no truth, so no "
+            "PSNR: the data fit against the noise level is reported)",
+            "strokes": "what the editor's strokes are: 'mask' (the region to restore) or "
+            "'image' (white ink drawn into the image, e.g. your own digit)",
         },
         "status line, observation y, x̂0, midpoint, x_t (images), the restoration (the "
         "sample that fits y best), a gallery of the samples with their mean and std, a "
@@ -53,7 +58,10 @@ TOOLS: dict[str, tuple[str, dict[str, str], str]] = {
         {
             **COMMON,
             "samplers": f"the samplers to compare (a list of names, at most {catalog.MAX_COMPARE})",
-            "num_steps": f"diffusion steps of each sampler (2 to {catalog.MAX_STEPS})",
+            "num_steps": f"diffusion steps of each sampler (2 to {catalog.MAX_STEPS}); under "
+            "budget 'cost', the first sampler's, the others get the steps that cost as much",
+            "budget": "'cost' (equal cost: network calls, a vector-Jacobian product at its "
+            "measured price), 'steps' (equal steps) or 'defaults' (each sampler's own)",
         },
         "status line, observation y, x̂0 of each sampler, the residual plot, the metrics "
         "table, the posterior means and stds.",
@@ -68,6 +76,8 @@ TOOLS: dict[str, tuple[str, dict[str, str], str]] = {
             "sigma_y": "observation noise std (0.1 to 2)",
             "seed": "the problem: the seed of the projection and the observation (0 to 10000)",
             "steps": "diffusion steps (10 to 300)",
+            "spacing": "the distance between neighbouring modes of the 5x5 prior grid (2 to 16)",
+            "yours": "this visitor's earlier runs (kept by the page; an API call starts empty)",
         },
         "a summary, the samples' scatter plot, the animation, the snapshot slider, the SW and "
         "W2 charts against eta with their words.",

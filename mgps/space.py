@@ -31,10 +31,9 @@ SPACE_FILES: tuple[str, ...] = (
     "app.py",
     "app/**/*.py",
     "app/*.js",  # scripts the page loads (upload checks, the original upload file)
+    "results/tradeoff/teaching.json",  # the trade-off tab's committed η sweep (its SW chart)
     "mgps/**/*.py",
-    "!mgps/paper/*.py",  # the paper's reproduction commands, except what the app imports:
-    "mgps/paper/__init__.py",
-    "mgps/paper/gaussian_eta.py",  # the trade-off tab's exact W2 curve
+    "!mgps/paper/*.py",  # the paper's reproduction commands (the app imports none)
     "!mgps/cli.py",  # the command line (this file too) is not the app
     "!mgps/__main__.py",
     "!mgps/arguments.py",

@@ -17,6 +17,7 @@ import torch
 
 import mgps
 from mgps.pipeline import Progress, RestoreSetup, Result, prepare, restore_stream
+from mgps.presets import settings
 from mgps.samplers.common import is_latent, start
 
 from . import catalog, status
@@ -201,7 +202,8 @@ def restore(request: RestoreRequest) -> Iterator[Frame | Final]:
     if why is not None:
         raise ValueError(why)
     params = clean_params(entry, request.sampler_params)
-    num_steps = int(params.get("num_steps") or entry.defaults().get("num_steps", 1))
+    table = settings(request.sampler, request.operator, "app")  # what runs unless set
+    num_steps = int(params.get("num_steps") or table.get("num_steps", 1))
     int_in("the number of steps", num_steps, 1, catalog.MAX_STEPS)
     begin = time.perf_counter()
     setup = setup_for(
@@ -222,7 +224,7 @@ def restore(request: RestoreRequest) -> Iterator[Frame | Final]:
     last_seconds, last_done = 0.0, 0
     result: Result | None = None
     for update in restore_stream(
-        setup, request.sampler, num_samples=n, params=params, seed=seed, every=every
+        setup, request.sampler, num_samples=n, params=params, seed=seed, every=every, context="app"
     ):
         if isinstance(update, Result):
             result = update

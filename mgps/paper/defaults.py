@@ -363,8 +363,14 @@ def _line(op_name: str, name: str, cell: dict[str, Any]) -> str:
     )
 
 
-def _settings(params: dict[str, Any]) -> str:
-    shown = {k: v for k, v in params.items() if v is not None and k != "num_steps"}
+def _settings(sampler: str, params: dict[str, Any]) -> str:
+    """The settings that differ from the sampler's signature (metrics record them all)."""
+    generic = SAMPLERS[sampler].obj.__kwdefaults__ or {} if sampler in SAMPLERS else {}
+    shown = {
+        k: v
+        for k, v in params.items()
+        if v is not None and k != "num_steps" and (k not in generic or generic[k] != v)
+    }
     return ", ".join(f"{k}={v}" for k, v in shown.items()) or "–"
 
 
@@ -441,7 +447,7 @@ def markdown(results: dict[str, Any]) -> str:
             label = SAMPLERS[name].label if name in SAMPLERS else name
             if "failed" in cell:
                 lines.append(
-                    f"| {op_name} | {label} | {steps_of(name, cell)} | {_settings(cell['params'])} | failed: {cell['failed']} | | | | | | |"
+                    f"| {op_name} | {label} | {steps_of(name, cell)} | {_settings(name, cell['params'])} | failed: {cell['failed']} | | | | | | |"
                 )
                 continue
             mean, half = t_interval(cell["psnr"])
@@ -456,7 +462,7 @@ def markdown(results: dict[str, Any]) -> str:
                 f" ({cell['cpu_seconds_per_image']:.2f})" if "cpu_seconds_per_image" in cell else ""
             )
             lines.append(
-                f"| {op_name} | {label} | {steps_of(name, cell)} | {_settings(cell['params'])} | {mean:.2f} ± {half:.2f} | {diff} | {ratio_text} "
+                f"| {op_name} | {label} | {steps_of(name, cell)} | {_settings(name, cell['params'])} | {mean:.2f} ± {half:.2f} | {diff} | {ratio_text} "
                 f"| {100 * np.mean(cell['right_label']):.0f} % | {100 * np.mean(cell['junk']):.0f} % "
                 f"| {cell['seconds_per_image']:.2f}{cpu} | {cell['network_calls']} |"
             )

@@ -161,7 +161,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
     (out / "metrics.json").write_text(json.dumps(result.metrics, indent=1))
     m = result.metrics
     print(
-        f"{entry.label} on {args.operator} with {args.prior}: PSNR {sum(m['psnr']) / len(m['psnr']):.2f} dB, "
+        f"{entry.label} on {args.operator} with {args.prior}: PSNR {sum(m['psnr']) / len(m['psnr']):.2f} dB"
+        + (f" (up to {m['psnr_up_to']})" if m.get("psnr_up_to") else "")
+        + ", "
         f"SSIM {sum(m['ssim']) / len(m['ssim']):.3f}, ‖y − A(x̂)‖ {sum(m['residual_norm']) / len(m['residual_norm']):.3f} "
         f"(noise level {m['expected_residual_norm']:.3f}), {m['seconds']:.1f} s, {m['network_calls']} network calls on {device}. Wrote {out}/"
     )

@@ -273,7 +273,18 @@ def restore_stream(
 
 
 def summarise(setup: RestoreSetup, samples: Tensor, **extra: Any) -> Result:
-    """Mean, per-pixel std and metrics of restored ``samples`` ``(N, C, H, W)`` in [-1, 1]."""
+    """Mean, per-pixel std and metrics of restored ``samples`` ``(N, C, H, W)`` in [-1, 1].
+
+    For an operator with trivial ambiguities (``align``: phase retrieval's 180° rotation and
+    shifts) the samples are first put in the truth's orientation, so that PSNR scores the
+    sampler and not which twin came out (``psnr_up_to`` says so; ``psnr_plain`` is the score
+    of the samples as drawn)."""
+    align = getattr(setup.operator, "align", None)
+    if align is not None:
+        with torch.no_grad():
+            extra["psnr_plain"] = [float(v) for v in psnr(samples, setup.x_true.to(samples))]
+            extra["psnr_up_to"] = setup.operator.symmetries
+            samples = align(samples, setup.x_true.to(samples))
     with torch.no_grad():
         mean = samples.mean(0, keepdim=True)
         std = samples.std(0, keepdim=True) if samples.shape[0] > 1 else torch.zeros_like(mean)

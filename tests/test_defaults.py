@@ -70,7 +70,8 @@ def test_defaults_sweep_tiny(tmp_path):
     assert (out / "defaults.json").read_text() == before
     assert main([*args, "--operators", "box", "--samplers", "ddnm", "--steps", "others=2"]) == 0
     assert json.loads((out / "defaults.json").read_text())["cells"]["box"]["ddnm"]["params"] == {
-        "num_steps": 2
+        **settings("ddnm", "box"),
+        "num_steps": 2,
     }
     assert main([*args, "--steps", "x=3"]) == 2
 

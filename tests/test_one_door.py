@@ -78,3 +78,16 @@ def test_samplers_task_prints_the_table(capsys):
     assert "num_steps=50" in line and "lr=0.1" in line and "midpoint_late=1.0" in line
     assert main(["samplers", "--task", "ecg_missing_block"]) == 2
     assert "not an image task" in capsys.readouterr().err
+
+
+def test_every_command_that_samples_a_network_prior_takes_dtype():
+    from mgps.cli import build_parser
+
+    parser = build_parser()
+    for argv in (
+        ["restore", "--prior", "p", "--operator", "box", "--sampler", "mgps"]
+        + ["--image", "i", "--out", "o"],
+        ["images", "defaults", "--out", "o"],
+        ["images", "table", "--prior", "p", "--images", "i", "--out", "o"],
+    ):
+        assert parser.parse_args([*argv, "--dtype", "bfloat16"]).dtype == "bfloat16"

@@ -22,6 +22,7 @@ class HiddenSVD:
 
     def __init__(self, op) -> None:
         self.op = op
+        self.name = op.name  # the same task: mgps.sample runs the same table of defaults
 
     def A(self, x):
         return self.op.A(x)

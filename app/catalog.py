@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import mgps
-from mgps.presets import TASK_DEFAULTS, task_defaults
+from mgps.presets import TASK_DEFAULTS, settings
 from mgps.registry import Entry, Param
 from mgps.samplers.common import require_operator, require_prior
 from mgps.utils.assets import ASSETS_DIR
@@ -57,11 +57,6 @@ GPU_PRIOR = "celebahq-256"  # ... and where a GPU is present and this hub prior 
 DEFAULT_OPERATOR = "mask"
 DEFAULT_SAMPLER = "mgps"
 DEFAULT_SAMPLES = 4
-
-# Steps that finish in seconds on a CPU with the 28×28 priors (the paper uses 1000 for the
-# baselines and 50-300 for MGPS); the slider goes up to the registry's maximum.
-APP_STEPS = {"mgps": 50}
-APP_STEPS_OTHERS = 100
 
 # operator parameters that are not numbers to set with a control (the drawn mask, a path)
 _HIDDEN_OPERATOR_PARAMS = {"mask", "weights"}
@@ -187,16 +182,12 @@ def sampler_params(entry: Entry) -> list[Param]:
 
 
 def app_default(sampler: str, param: Param, operator: str | None = None) -> Any:
-    """The value a control starts at: the paper's per-task setting for ``operator`` if there
-    is one, else the registry default, with CPU-friendly step counts."""
+    """The value a control starts at: the table of defaults' setting in the app's context
+    (``mgps.presets.settings``: CPU-friendly steps, the per-task preset for ``operator``)."""
+    value = settings(sampler, operator or DEFAULT_OPERATOR, "app").get(param.name, param.default)
     if param.name == "num_steps":
-        value = APP_STEPS.get(sampler, APP_STEPS_OTHERS)
         return int(min(value, param.high or value))
-    if operator is not None:
-        preset = task_defaults(sampler, operator)
-        if param.name in preset:
-            return preset[param.name]
-    return param.default
+    return value
 
 
 def preset_params(sampler: str) -> set[str]:

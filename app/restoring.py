@@ -35,6 +35,7 @@ from mgps.pipeline import (
     summarise,
     write_run,
 )
+from mgps.presets import settings
 from mgps.samplers.common import is_latent, start
 
 from . import catalog, own_image, status
@@ -296,7 +297,8 @@ def restore(request: RestoreRequest) -> Iterator[Frame | Final]:
     if why is not None:
         raise ValueError(why)
     params = clean_params(entry, request.sampler_params)
-    num_steps = int(params.get("num_steps") or entry.defaults().get("num_steps", 1))
+    table = settings(request.sampler, request.operator, "app")  # what runs unless set
+    num_steps = int(params.get("num_steps") or table.get("num_steps", 1))
     int_in("the number of steps", num_steps, 1, catalog.MAX_STEPS)
     begin = time.perf_counter()
     setup = setup_for(
@@ -327,7 +329,7 @@ def restore(request: RestoreRequest) -> Iterator[Frame | Final]:
     last_scored = 0.0
     result: Result | None = None
     for update in restore_stream(
-        setup, request.sampler, num_samples=n, params=params, seed=seed, every=every
+        setup, request.sampler, num_samples=n, params=params, seed=seed, every=every, context="app"
     ):
         if isinstance(update, Result):
             result = update
@@ -470,10 +472,11 @@ def _metric_rows(m: dict[str, Any], best: int) -> list[str]:
     if m.get("psnr") is None:
         why = m.get("psnr_note") or "no PSNR: the original image is not known"
         return [f"| PSNR, SSIM | {why[0].upper()}{why[1:]} |"]
+    up_to = f", up to {m['psnr_up_to']}" if m.get("psnr_up_to") else ""  # phase retrieval
     return [
-        f"| PSNR of the samples (dB) | {_fmt(m['psnr'])} |",
-        f"| PSNR of their mean (dB) | {m['psnr_mean_image']:.2f} |",
-        f"| PSNR of the restoration, the sample that fits y best (as the paper scores phase retrieval) (dB) | {m['psnr'][best]:.2f} |",
+        f"| PSNR of the samples (dB{up_to}) | {_fmt(m['psnr'])} |",
+        f"| PSNR of their mean (dB{up_to}) | {m['psnr_mean_image']:.2f} |",
+        f"| PSNR of the restoration, the sample that fits y best (as the paper scores phase retrieval) (dB{up_to}) | {m['psnr'][best]:.2f} |",
         f"| SSIM of the samples | {_fmt(m['ssim'], 3)} |",
         f"| SSIM of their mean | {m['ssim_mean_image']:.3f} |",
     ]

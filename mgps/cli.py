@@ -65,6 +65,8 @@ def _set_threads(n: int | None) -> None:
 
 
 def cmd_samplers(args: argparse.Namespace) -> int:
+    if args.task is not None:
+        return _print_defaults(args.task)
     for entry in SAMPLERS:
         tags = ", ".join(sorted(entry.tags))
         print(f"{entry.name:10s} {entry.label:10s} [{tags}]  {entry.reference}")
@@ -72,6 +74,32 @@ def cmd_samplers(args: argparse.Namespace) -> int:
             rng = f" [{p.low}, {p.high}]" if p.low is not None else ""
             print(f"    {p.name} = {p.default!r}{rng}  {p.help}")
     return 0
+
+
+def _print_defaults(task: str) -> int:
+    """The table of defaults on one task: every setting of every sampler, per context."""
+    from .presets import CONTEXTS, is_task, settings
+    from .registry import OPERATORS
+
+    OPERATORS[task]  # a clear error for an unknown name
+    if not is_task(task):
+        raise ValueError(f"{task!r} is not an image task; the table covers: "
+                         + ", ".join(OPERATORS.names(with_tag="image")))  # fmt: skip
+    print(f"Defaults on {task} (mgps/presets.py), the settings that run when none is given:")
+    for name, why in CONTEXTS.items():
+        print(f"  {name}: {why}")
+    for entry in SAMPLERS:
+        by_context = {c: settings(entry.name, task, c) for c in CONTEXTS}
+        first, *others = CONTEXTS
+        print(f"{entry.name:10s} {first}: " + _settings_text(by_context[first]))
+        for c in others:
+            changed = {k: v for k, v in by_context[c].items() if by_context[first][k] != v}
+            print(f"{'':10s} {c}: " + (_settings_text(changed) if changed else "the same"))
+    return 0
+
+
+def _settings_text(values: dict) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in values.items())
 
 
 def cmd_operators(args: argparse.Namespace) -> int:
@@ -183,7 +211,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
         return sum(values) / len(values)
 
     scores = (
-        f"PSNR {mean(m['psnr']):.2f} dB, SSIM {mean(m['ssim']):.3f}"
+        f"PSNR {mean(m['psnr']):.2f} dB"
+        + (f" (up to {m['psnr_up_to']})" if m.get("psnr_up_to") else "")
+        + f", SSIM {mean(m['ssim']):.3f}"
         if m["psnr"] is not None
         else "no PSNR (no --truth given)"
     )
@@ -210,6 +240,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("samplers", help="list samplers and their parameters")
+    p.add_argument(
+        "--task",
+        default=None,
+        metavar="OPERATOR",
+        help="print the table of defaults on this image task: every setting each sampler "
+        "runs with when none is given, per context (library and command line, app)",
+    )
     p.set_defaults(func=cmd_samplers)
 
     p = sub.add_parser("operators", help="list operators and their parameters")
@@ -265,7 +302,10 @@ def build_parser() -> argparse.ArgumentParser:
         "default: observed with --image, missing (the marks are the damage) with --observation",
     )
     p.add_argument(
-        "--steps", type=int, default=None, help="diffusion steps (default: the sampler's)"
+        "--steps",
+        type=int,
+        default=None,
+        help="diffusion steps (default: the table's for this task, mgps samplers --task TASK)",
     )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--n-samples", type=int, default=1)

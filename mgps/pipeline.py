@@ -331,21 +331,24 @@ def restore_stream(
     every: int = 1,
     x_init: Tensor | None = None,
     on_step: Callable[[Step], None] | None = None,
+    context: str = "library",
 ) -> Iterator[Progress | Result]:
     """Run ``sampler`` and yield a :class:`Progress` every ``every`` steps (decoded to images),
     then one :class:`Result`. ``on_step`` (optional) is called with every sampler
     :class:`~mgps.types.Step`, decoded or not (a progress bar).
 
+    The settings not in ``params`` are the table's (``mgps.presets.settings`` for the task and
+    ``context``); the result's ``metrics["params"]`` records every setting that ran.
+
     Raises:
         ValueError: unknown sampler or parameter, incompatible sampler/operator/prior.
         SamplerDivergedError: the run produced NaN/inf (the message says what to change).
     """
-    from .presets import task_defaults
+    from .presets import settings
 
     entry = SAMPLERS[sampler]
-    params = {**task_defaults(sampler, setup.operator_name), **(params or {})}
     allowed = set(entry.keyword_names()) - {"generator", "x_init", "num_samples"}
-    unknown = sorted(set(params) - allowed)
+    unknown = sorted(set(params or {}) - allowed)
     if unknown:
         raise ValueError(
             f"{entry.label} has no parameter(s) {', '.join(unknown)}; valid: {', '.join(sorted(allowed))}"
@@ -354,6 +357,7 @@ def restore_stream(
         raise ValueError(f"num_samples must be an integer between 1 and 64, got {num_samples!r}")
     if every < 1:
         raise ValueError("every must be at least 1")
+    params = {**settings(sampler, setup.operator_name, context), **(params or {})}
     prior = CountingPrior(setup.prior)
     generator = torch.Generator().manual_seed(seed)
     seconds = 0.0  # time inside the sampler and the conversions, excluding the consumer's
@@ -406,7 +410,18 @@ def restore_stream(
 
 
 def summarise(setup: RestoreSetup, samples: Tensor, **extra: Any) -> Result:
-    """Mean, per-pixel std and metrics of restored ``samples`` ``(N, C, H, W)`` in [-1, 1]."""
+    """Mean, per-pixel std and metrics of restored ``samples`` ``(N, C, H, W)`` in [-1, 1].
+
+    For an operator with trivial ambiguities (``align``: phase retrieval's 180° rotation and
+    shifts) the samples are first put in the truth's orientation, so that PSNR scores the
+    sampler and not which twin came out (``psnr_up_to`` says so; ``psnr_plain`` is the score
+    of the samples as drawn)."""
+    align = getattr(setup.operator, "align", None)
+    if align is not None and setup.x_true is not None:  # no truth, no orientation to match
+        with torch.no_grad():
+            extra["psnr_plain"] = [float(v) for v in psnr(samples, setup.x_true.to(samples))]
+            extra["psnr_up_to"] = setup.operator.symmetries
+            samples = align(samples, setup.x_true.to(samples))
     with torch.no_grad():
         mean = samples.mean(0, keepdim=True)
         std = samples.std(0, keepdim=True) if samples.shape[0] > 1 else torch.zeros_like(mean)

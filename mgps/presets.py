@@ -1,8 +1,11 @@
-"""Per-task sampler settings for the image tasks (``docs/algorithms.md`` §2.8, §4).
+"""The one table of defaults: every setting a sampler runs with on an image task when the caller
+sets none (``docs/algorithms.md`` §2.8, §4).
 
-A sampler's keyword defaults are its generic settings; ``task_defaults(sampler, operator)``
-returns its settings for one task, which the restore pipeline and the app apply unless the user
-sets the parameter. They start from the per-task settings of the papers (DPS's step size,
+``settings(sampler, operator, context)`` is what runs: the sampler's keyword defaults (its
+signature, the generic settings), the steps of the context (:data:`CONTEXTS`) and the task's
+preset (:data:`TASK_DEFAULTS`), in that order. The library (``mgps.sample`` and
+``mgps.pipeline.restore``), ``mgps restore`` and the app read it; ``mgps samplers --task TASK``
+prints it. ``task_defaults(sampler, operator)`` is the task's preset alone. They start from the per-task settings of the papers (DPS's step size,
 DiffPIR's noise share, PSLD's measurement weight, ReSample's γ, DAPS's released configurations)
 and are measured on the digits DDPM, confirmed on fresh digits and on clothes:
 ``results/defaults/README.md`` says where and why they differ from the papers' (the runs:
@@ -11,9 +14,25 @@ and are measured on the digits DDPM, confirmed on fresh digits and on clothes:
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
-__all__ = ["TASK_DEFAULTS", "task_defaults"]
+__all__ = ["TASK_DEFAULTS", "CONTEXTS", "CONTEXT_STEPS", "task_defaults", "settings", "is_task"]
+
+# Where the steps differ by context. A sampler not named in a context runs its signature's steps
+# ("*": every sampler not named). A task's preset (PGDM's 100 steps on JPEG) wins over both.
+CONTEXTS: dict[str, str] = {
+    "library": "mgps.sample, mgps.pipeline.restore and `mgps restore`: the measured best steps "
+    "(MGPS 50: on 8 held-out digits MGPS-300 was 0.4-1.7 dB below MGPS-50 on box, half mask "
+    "and the blurs at 6x the time, results/defaults/sweep/digits against digits_app); the "
+    "others their papers' (DPS 1000, DAPS 200, ...)",
+    "app": "the app's Restore tab (and Compare's own defaults): steps that finish in seconds on "
+    "a CPU with the 28x28 priors (its sliders go to 1000)",
+}
+CONTEXT_STEPS: dict[str, dict[str, int]] = {
+    "library": {"mgps": 50},
+    "app": {"mgps": 50, "*": 100},
+}
 
 _MASKS = ("box", "half", "mask")
 _BLURS = ("gaussian_blur", "gaussian_blur_svd", "motion_blur")
@@ -97,3 +116,43 @@ BEST_OF: dict[str, int] = {"phase_retrieval": 4}
 def task_defaults(sampler: str, operator: str) -> dict[str, Any]:
     """The per-task settings of ``sampler`` on ``operator`` (empty if none)."""
     return dict(TASK_DEFAULTS.get(sampler, {}).get(operator, {}))
+
+
+_NOT_SETTINGS = {"generator", "x_init", "num_samples"}
+
+
+def is_task(operator: str | None) -> bool:
+    """Whether ``operator`` names a registered image task (the table's tasks)."""
+    from .registry import OPERATORS
+
+    return operator is not None and operator in OPERATORS and "image" in OPERATORS[operator].tags
+
+
+def settings(sampler: str, operator: str | None = None, context: str = "library") -> dict[str, Any]:
+    """Every keyword setting ``sampler`` runs with on ``operator`` in ``context`` when the caller
+    sets none: its signature's defaults, then (on an image task) the context's steps and the
+    task's preset. On anything else (the Gaussian-mixture and ECG problems, a matrix) the
+    signature's defaults alone.
+
+    Raises:
+        ValueError: an unknown sampler or context.
+    """
+    from .registry import SAMPLERS
+
+    if context not in CONTEXTS:
+        raise ValueError(f"unknown context {context!r}; choose one of: {', '.join(CONTEXTS)}")
+    signature = inspect.signature(SAMPLERS[sampler].obj)
+    out = {
+        name: p.default
+        for name, p in signature.parameters.items()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY
+        and name not in _NOT_SETTINGS
+        and p.default is not inspect.Parameter.empty
+    }
+    if is_task(operator):
+        steps = CONTEXT_STEPS[context]
+        count = steps.get(sampler, steps.get("*"))
+        if count is not None and "num_steps" in out:
+            out["num_steps"] = count
+        out.update(task_defaults(sampler, operator))
+    return out

@@ -207,6 +207,12 @@ def main(argv=None) -> None:
     )
     add_run_arguments(p)
     p.add_argument(
+        "--fail-fast",
+        action="store_true",
+        help="stop with the error when a cell fails (default: record it as a failed row); the "
+        "GPU script sets it, so that a device bug stops the run instead of filling the table",
+    )
+    p.add_argument(
         "--merge",
         type=Path,
         nargs="+",
@@ -307,6 +313,8 @@ def main(argv=None) -> None:
         except torch.OutOfMemoryError:
             raise  # not a result: the run stops, and a rerun on a free device retries the cell
         except Exception as error:  # noqa: BLE001 - a failed configuration is reported, not hidden
+            if args.fail_fast:
+                raise
             return [{"sampler": sampler, "params": full, "failed": str(error)}]
         if device.type == "cuda":
             torch.cuda.synchronize(device)

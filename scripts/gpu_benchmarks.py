@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> None:
     run(
         f"the digits table on {gpus} GPU(s)",
         launch
-        + ["scripts/digits_mgps_sweep.py", "--device", "cuda", "--quiet"]
+        + ["scripts/digits_mgps_sweep.py", "--device", "cuda", "--quiet", "--fail-fast"]
         + ["--operators", "box", "sr4", "--n", "50", "--out", str(out / "digits_sweep")],
         steps,
     )

@@ -13,7 +13,7 @@ import torch
 from mgps.cli import main
 from mgps.operators.base import measure
 from mgps.paper.defaults import held_out, initial_noise, restore_batch
-from mgps.presets import BEST_OF, task_defaults
+from mgps.presets import BEST_OF, settings
 from mgps.priors.loading import load_prior
 from mgps.registry import OPERATORS
 
@@ -52,7 +52,7 @@ def test_defaults_sweep_tiny(tmp_path):
     assert set(cells["phase_retrieval"]) == {"mgps", "dps"}  # DDNM+ needs an SVD
     assert "not divisible by 16" in results["skipped"]["sr16"]  # 28×28: said, not hidden
     dps = cells["box"]["dps"]
-    assert dps["params"] == {**task_defaults("dps", "box"), "num_steps": 3}  # the presets ran
+    assert dps["params"] == {**settings("dps", "box"), "num_steps": 3}  # the presets ran
     assert len(dps["psnr"]) == 2 and set(dps["right_label"]) <= {0.0, 1.0}
     mgps = cells["box"]["mgps"]
     assert mgps["diff_to_dps"] == pytest.approx(np.mean(np.subtract(mgps["psnr"], dps["psnr"])))
@@ -70,7 +70,8 @@ def test_defaults_sweep_tiny(tmp_path):
     assert (out / "defaults.json").read_text() == before
     assert main([*args, "--operators", "box", "--samplers", "ddnm", "--steps", "others=2"]) == 0
     assert json.loads((out / "defaults.json").read_text())["cells"]["box"]["ddnm"]["params"] == {
-        "num_steps": 2
+        **settings("ddnm", "box"),
+        "num_steps": 2,
     }
     assert main([*args, "--steps", "x=3"]) == 2
 
@@ -109,7 +110,7 @@ def test_mgps_defaults_fit_each_nonlinear_task(op_name, digits):
     problem = _problem(op_name, truth)
     x, metrics = restore_batch(digits, "digits", problem, op_name, truth, "mgps",
                                params={"num_steps": 50})  # fmt: skip
-    assert metrics["params"] == {**task_defaults("mgps", op_name), "num_steps": 50}
+    assert metrics["params"] == {**settings("mgps", op_name), "num_steps": 50}
     noise_level = 0.05 * math.sqrt(problem.y[0].numel())
     ratio = problem.residual(x).flatten(1).norm(dim=1) / noise_level
     assert (ratio < 2.0).all(), f"{op_name}: ‖y − A(x̂)‖ is {ratio.tolist()} × the noise level"

@@ -9,6 +9,7 @@ import torch
 import mgps
 from mgps.operators import has_svd, measure
 from mgps.operators.solve import GramSolver, RegularizedSolver, conjugate_gradient
+from mgps.presets import settings
 from mgps.registry import OPERATORS
 
 f64 = torch.float64
@@ -119,7 +120,9 @@ def test_cg_path_of_a_sampler_equals_its_svd_path(name, blur_svd):
 
     def draw(p, seed=5):
         g = torch.Generator().manual_seed(seed)
-        return mgps.sample(name, prior, p, num_steps=30, num_samples=2, generator=g)
+        # every setting given (the signature's): a registered task would run its preset
+        kwargs = {**settings(name), "num_steps": 30}
+        return mgps.sample(name, prior, p, num_samples=2, generator=g, **kwargs)
 
     with_svd, with_cg, other_seed = draw(problem), draw(hidden), draw(problem, 6)
     # CG stops at a relative residual of 1e-4 at each of the 30 steps: the chains agree to

@@ -229,3 +229,12 @@ def test_prior_quality_references():
     removed = float(full.var(0).mean() - noise_free.var(0).mean())
     expected = float(np.sum(mixture["weights"] * mixture["iso_var"]))
     assert abs(removed - expected) < 0.15 * expected
+
+
+def test_digits_sweep_fail_fast_stops_on_a_failed_cell(tmp_path):
+    """The GPU script passes --fail-fast: a cell that fails stops the run with its error."""
+    sweep = _load("digits_mgps_sweep")
+    args = ["--operators", "box", "--first", "3", "--n", "1", "--out", str(tmp_path)]
+    with pytest.raises(ValueError, match="midpoint must lie in"):
+        sweep.main([*args, "--config", "broken:mgps:num_steps=3,midpoint=2", "--fail-fast"])
+    assert "--fail-fast" in (ROOT / "scripts" / "gpu_benchmarks.py").read_text()

@@ -83,6 +83,38 @@ class PhaseRetrieval(ImageOperator):
         x = (2.0 * mean_u - 1.0).clamp(-1.0, 1.0)
         return x.reshape(-1, c, 1, 1).expand(-1, c, h, w).clone()
 
+    # the trivial ambiguities, for scoring against a known truth
+    symmetries = "180° rotation and shifts within the padding"
+
+    def align(self, x: Tensor, truth: Tensor, tolerance: float = 1e-2) -> Tensor:
+        """Each image of ``x`` in ``truth``'s orientation: of its twins that the operator cannot
+        tell apart from it (180° rotations and circular shifts of the padded image, cropped
+        back, whose ‖A(twin) − A(x)‖ is within ``tolerance`` × ‖A(x)‖), the one closest to
+        ``truth`` (``(1, C, H, W)`` or one per image). The image itself is one of them, so the
+        score of the result is never below the plain one."""
+        x = self.check_input(x)
+        c, h, w = self.x_shape
+        pad_h, pad_w = self.padding
+        padded = F.pad((x + 1.0) / 2.0, (pad_w, pad_w, pad_h, pad_h))
+        size_h, size_w = padded.shape[-2:]
+        twins = []
+        # an exact twin: rotation about the DFT's centre (flip, then roll by 1 when even)
+        rotated = torch.flip(padded, (-2, -1)).roll((1 - size_h % 2, 1 - size_w % 2), (-2, -1))
+        for image in (padded, rotated):
+            for dy in range(-pad_h - 1, pad_h + 2):
+                for dx in range(-pad_w - 1, pad_w + 2):
+                    twins.append(image.roll((dy, dx), (-2, -1)))
+        cropped = torch.stack(twins, 1)[..., pad_h : pad_h + h, pad_w : pad_w + w]  # (B, K, ...)
+        cropped = 2.0 * cropped - 1.0
+        with torch.no_grad():
+            fit = self.A(cropped.flatten(0, 1)).reshape(*cropped.shape[:2], -1)
+            own = self.A(x).reshape(x.shape[0], 1, -1)
+            same = (fit - own).norm(dim=2) <= tolerance * own.norm(dim=2)
+            same[:, (pad_h + 1) * (2 * pad_w + 3) + pad_w + 1] = True  # the image itself
+            error = (cropped - truth.to(cropped).unsqueeze(1)).flatten(2).pow(2).mean(2)
+            best = error.masked_fill(~same, math.inf).argmin(1)
+        return cropped[torch.arange(x.shape[0]), best]
+
     def observation_image(self, y: Tensor) -> Tensor:
         """``log(1 + y)`` scaled to [-1, 1] per image, shape ``(B, C, H', W')``."""
         y = y.detach().reshape(y.shape[0], *self.y_shape)

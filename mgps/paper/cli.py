@@ -115,6 +115,7 @@ def cmd_images_defaults(args: argparse.Namespace) -> int:
         sigma_y=args.sigma_y,
         seed=args.seed,
         device=args.device,
+        dtype=parse_dtype(args.dtype),
         quiet=args.quiet,
         log=None if args.quiet else say,
     )
@@ -193,7 +194,7 @@ def add_image_commands(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--sigma-y", type=float, default=0.05)
     p.add_argument("--seed", type=int, default=0)
-    add_run_arguments(p, dtype=False)
+    add_run_arguments(p)
     p.set_defaults(func=cmd_images_defaults)
 
 

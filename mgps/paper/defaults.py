@@ -96,7 +96,11 @@ def score(
     x: torch.Tensor, truth: torch.Tensor, labels: torch.Tensor, problem: InverseProblem, classifier
 ) -> dict[str, np.ndarray]:
     """Per image: PSNR, ‖y − A(x̂)‖, whether the classifier names the true label, whether it
-    calls the image junk."""
+    calls the image junk. Phase retrieval is scored up to its trivial ambiguities (each image
+    in the truth's orientation, ``PhaseRetrieval.align``; the pipeline's results already are)."""
+    align = getattr(problem.operator, "align", None)
+    if align is not None:
+        x = align(x.to(truth), truth)
     with torch.no_grad():
         return {
             "psnr": psnr(x, truth).numpy(),
@@ -219,6 +223,7 @@ def defaults_sweep(
     sigma_y: float = 0.05,
     seed: int = 0,
     device: torch.device | str = "cpu",
+    dtype: torch.dtype | None = None,
     quiet: bool = False,
     log: Callable[[str], None] | None = print,
 ) -> dict[str, Any] | None:
@@ -234,6 +239,7 @@ def defaults_sweep(
         steps: number of steps per sampler name, ``"others"`` for the rest (default: each
             sampler's own, as on the command line; the app uses MGPS 50, others 100).
         device: where to sample (under ``accelerate launch``, each process's own GPU).
+        dtype: the network's dtype (default float32; the samplers' state stays in float32).
 
     Returns:
         The results (also in ``defaults.json``) on the main process, ``None`` on the others.
@@ -250,7 +256,7 @@ def defaults_sweep(
         SAMPLERS[name]  # an unknown name fails here, with the registry's message
     steps = dict(steps or {})
     device = process_device(device) if isinstance(device, str) else torch.device(device)
-    prior_obj = load_prior(prior, device=device)
+    prior_obj = load_prior(prior, device=device, dtype=dtype)
     shape = image_shape_of(prior_obj)
     classifier, _ = load_classifier(DATASETS[prior])
     config = {
@@ -265,10 +271,13 @@ def defaults_sweep(
         "torch_threads": torch.get_num_threads(),
         "machine": platform.processor() or platform.machine(),
         "device": str(device),
+        "dtype": str(getattr(prior_obj, "dtype", dtype)).replace("torch.", ""),
         "clean_right_label_rate": float(right_label(classifier, truth, labels).mean()),
     }
     results: dict[str, Any] = {"config": config, "skipped": {}, "cells": {}}
     common = {k: config[k] for k in ("prior", "first", "n", "sigma_y", "seed")}
+    if config["dtype"] != "float32":  # a cell run in another precision is another cell
+        common["dtype"] = config["dtype"]
     cells = []
     for op_name in operators or OPERATORS.names(with_tag="image"):
         try:
@@ -363,8 +372,14 @@ def _line(op_name: str, name: str, cell: dict[str, Any]) -> str:
     )
 
 
-def _settings(params: dict[str, Any]) -> str:
-    shown = {k: v for k, v in params.items() if v is not None and k != "num_steps"}
+def _settings(sampler: str, params: dict[str, Any]) -> str:
+    """The settings that differ from the sampler's signature (metrics record them all)."""
+    generic = SAMPLERS[sampler].obj.__kwdefaults__ or {} if sampler in SAMPLERS else {}
+    shown = {
+        k: v
+        for k, v in params.items()
+        if v is not None and k != "num_steps" and (k not in generic or generic[k] != v)
+    }
     return ", ".join(f"{k}={v}" for k, v in shown.items()) or "–"
 
 
@@ -441,7 +456,7 @@ def markdown(results: dict[str, Any]) -> str:
             label = SAMPLERS[name].label if name in SAMPLERS else name
             if "failed" in cell:
                 lines.append(
-                    f"| {op_name} | {label} | {steps_of(name, cell)} | {_settings(cell['params'])} | failed: {cell['failed']} | | | | | | |"
+                    f"| {op_name} | {label} | {steps_of(name, cell)} | {_settings(name, cell['params'])} | failed: {cell['failed']} | | | | | | |"
                 )
                 continue
             mean, half = t_interval(cell["psnr"])
@@ -456,7 +471,7 @@ def markdown(results: dict[str, Any]) -> str:
                 f" ({cell['cpu_seconds_per_image']:.2f})" if "cpu_seconds_per_image" in cell else ""
             )
             lines.append(
-                f"| {op_name} | {label} | {steps_of(name, cell)} | {_settings(cell['params'])} | {mean:.2f} ± {half:.2f} | {diff} | {ratio_text} "
+                f"| {op_name} | {label} | {steps_of(name, cell)} | {_settings(name, cell['params'])} | {mean:.2f} ± {half:.2f} | {diff} | {ratio_text} "
                 f"| {100 * np.mean(cell['right_label']):.0f} % | {100 * np.mean(cell['junk']):.0f} % "
                 f"| {cell['seconds_per_image']:.2f}{cpu} | {cell['network_calls']} |"
             )

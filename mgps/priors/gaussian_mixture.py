@@ -21,13 +21,49 @@ from torch import Tensor
 
 from ..schedules import linear_betas, padded_alphas_cumprod
 
-__all__ = ["GaussianMixturePrior", "gaussian_prior", "gmm25", "default_toy_alphas_cumprod"]
+__all__ = [
+    "GaussianMixturePrior",
+    "gaussian_prior",
+    "gmm25",
+    "default_toy_alphas_cumprod",
+    "canonical_eigenvectors",
+]
 
 
 def default_toy_alphas_cumprod(num_train_timesteps: int = 1000) -> Tensor:
     """Padded ᾱ of the toys: α_j = linspace(0.9999, 0.98, T), clipped at 1e-10 (``docs/algorithms.md`` §1.1)."""
     alphas = 1.0 - linear_betas(num_train_timesteps, 1e-4, 0.02)
     return padded_alphas_cumprod(torch.cumprod(alphas, 0), clip_min=1e-10)
+
+
+def canonical_eigenvectors(eigvals: Tensor, eigvecs: Tensor, rtol: float = 1e-9) -> Tensor:
+    """``eigvecs`` ``(C, d, d)`` from ``torch.linalg.eigh`` with each repeated eigenvalue's
+    eigenvectors replaced by a basis that depends on their subspace only.
+
+    Within a repeated eigenvalue (the posterior of an isotropic prior has eigenvalue 1 with
+    multiplicity d − d_y) any orthonormal basis is an answer, and LAPACK's choice changes with the
+    machine and its instruction set; exact samples drawn along it (and every distance to them)
+    would too. The canonical basis: the eigenvectors of VᵀDV for D = diag(1, …, d), signed so
+    that each one's largest entry is positive. Simple eigenvalues keep LAPACK's vectors.
+    """
+    out = eigvecs.clone()
+    d = eigvecs.shape[-1]
+    ramp = torch.arange(1, d + 1, dtype=eigvecs.dtype, device=eigvecs.device)
+    for c in range(eigvals.shape[0]):
+        lam = eigvals[c]
+        tol = rtol * max(1.0, float(lam.abs().max()))
+        start = 0
+        for end in range(1, d + 1):  # runs of (ascending) eigenvalues within tol of each other
+            if end < d and float(lam[end] - lam[end - 1]) <= tol:
+                continue
+            if end - start > 1:
+                V = eigvecs[c, :, start:end]
+                _, R = torch.linalg.eigh(V.T @ (ramp[:, None] * V))
+                W = V @ R
+                peak = W.gather(0, W.abs().argmax(0, keepdim=True))
+                out[c, :, start:end] = W * torch.where(peak < 0, -1.0, 1.0).to(W)
+            start = end
+    return out
 
 
 class GaussianMixturePrior:
@@ -89,6 +125,7 @@ class GaussianMixturePrior:
                 eigvals, eigvecs = torch.linalg.eigh(sym)
                 if bool((eigvals < -1e-8 * eigvals.abs().max()).any()):
                     raise ValueError("covariances must be positive semi-definite")
+                eigvecs = canonical_eigenvectors(eigvals, eigvecs)
                 iso, basis, extra = torch.zeros(C, dtype=dtype), eigvecs, eigvals.clamp_min(0.0)
             else:
                 raise ValueError(

@@ -183,6 +183,9 @@ def sample(
     """Run a sampler to completion and return its samples ``(B, *shape)`` (the last ``x0_hat``).
 
     ``on_step`` (optional) is called with every :class:`~mgps.types.Step` (a progress bar).
+    A registered sampler on a registered image task (the operator's ``name``) runs the
+    settings it is not given from the table of defaults (``mgps.presets.settings``), as
+    ``mgps restore`` does; elsewhere its signature's defaults.
 
     Example:
         >>> import torch, mgps
@@ -194,6 +197,12 @@ def sample(
         >>> tuple(x.shape)
         (4, 2)
     """
+    if isinstance(sampler, str):
+        from ..presets import is_task, settings
+
+        task = getattr(problem.operator, "name", None)
+        if is_task(task):
+            kwargs = {**settings(sampler, task), **kwargs}
     last = None
     for step in run(sampler, prior, problem, **kwargs):
         last = step

@@ -28,8 +28,7 @@ def hook(event: str, args: tuple) -> None:
 def main(out: str) -> None:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.chdir(ROOT)
-    sys.path.insert(0, str(ROOT))
+    os.chdir(ROOT)  # the caller puts ROOT on PYTHONPATH, so `app` and `mgps` are the checkout's
     # the client's own files come from a copy outside the repository
     work = Path(tempfile.mkdtemp())
     image = work / "digit.png"

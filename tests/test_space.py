@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_dry_run_lists_exactly_what_the_launched_app_opens(tmp_path, capsys):
     out = tmp_path / "opened.txt"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env.pop("GRADIO_MCP_SERVER", None)
     done = subprocess.run(
         [sys.executable, str(ROOT / "tests" / "record_app_files.py"), str(out)],

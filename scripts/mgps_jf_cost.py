@@ -8,7 +8,7 @@ Each sampler runs in a fresh subprocess so that its peak memory is its own: on a
 (``mgps.presets``) for the task apply, as in the images commands.
 
     python scripts/mgps_jf_cost.py --prior digits --operator sr4 --steps 50 --samples 4
-    python scripts/mgps_jf_cost.py --prior unet256 --operator box --steps 5 --samples 1
+    python scripts/mgps_jf_cost.py --prior unet256 --operator box --steps 3 --samples 1 --set warm_start=false
 """
 
 from __future__ import annotations
@@ -69,6 +69,10 @@ def one(args) -> dict:
     op = mgps.OPERATORS[args.operator].obj(prior.shape)
     problem = measure(truth, op, 0.05, torch.Generator().manual_seed(1))
     params = {**task_defaults(args.sampler, args.operator), "num_steps": args.steps}
+    entry = mgps.SAMPLERS[args.sampler]
+    for pair in args.set or []:
+        key, _, text = pair.partition("=")
+        params[key] = entry.param(key).parse(text)
     x_init = torch.randn(args.samples, *prior.shape, generator=torch.Generator().manual_seed(2))
     if device.type == "cuda":
         torch.cuda.synchronize()
@@ -107,6 +111,9 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=50)
     p.add_argument("--samples", type=int, default=4)
     p.add_argument("--samplers", nargs="+", default=["mgps", "mgps_jf"])
+    p.add_argument(
+        "--set", nargs="*", help="KEY=VALUE settings for every sampler (e.g. warm_start=false)"
+    )
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--sampler", help=argparse.SUPPRESS)  # one run (the subprocess)

@@ -108,7 +108,7 @@ def mgps_jf(
     num_steps: int = 300,
     midpoint: float = 0.5,
     midpoint_late: float | None = None,
-    data_std: float = 1.0,
+    data_std: float = 10.0,
     step: str = "gaussian",
     lr: float = 0.03,
     num_gradient_steps: int = 2,
@@ -175,13 +175,16 @@ def mgps_jf(
             )  # p_{ℓ|k+1}
             mean_init, std_init = bridge_mean_std(
                 acp, 1 if warm else 0, t_mid, t, x0_hat, x
-            )  # eq. (3.9): the linearisation point μ_0
+            )  # eq. (3.9)
+            # the linearisation point z_0: a draw from MGPS's starting Gaussian (the network
+            # is called where MGPS calls it, on a noisy state, not on a mean)
+            z0 = mean_init + std_init * randn_like(mean_init, generator)
             if t_mid > 1:
                 c = gaussian_jacobian(float(acp[t_mid]), data_std)
-                d0 = prior.x0_pred(mean_init, t_mid)
+                d0 = prior.x0_pred(z0, t_mid)
             else:  # at ℓ = 1 MGPS applies the likelihood to the draw itself
-                c, d0 = 1.0, mean_init
-            offset = d0 - c * mean_init  # D_ℓ(z) ≈ offset + c z
+                c, d0 = 1.0, z0
+            offset = d0 - c * z0  # D_ℓ(z) ≈ offset + c z
 
         if solver is not None:
             with torch.no_grad():

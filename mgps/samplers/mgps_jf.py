@@ -2,14 +2,15 @@
 
 The paper's conclusion names this as the next step. MGPS (``mgps.py``) fits the midpoint law
 π̂_{ℓ|k+1}(x_ℓ) ∝ g(D_ℓ(x_ℓ)) p_{ℓ|k+1}(x_ℓ | x_{k+1}) by Adam, and each Adam step differentiates
-D_ℓ (a VJP). Here D_ℓ is linearised around MGPS's own starting point μ_0 (eq. (3.9)) with the
-Jacobian it has when the data are Gaussian with covariance σ_d² I (``data_std`` = σ_d):
+D_ℓ (a VJP). Here D_ℓ is linearised at z_0, a draw from MGPS's own starting Gaussian
+(eq. (3.9)), with the Jacobian it has when the data are Gaussian with covariance σ_d² I
+(``data_std`` = σ_d):
 
-    D_ℓ(z) ≈ D_ℓ(μ_0) + c_ℓ (z − μ_0),      c_ℓ = √a_ℓ σ_d² / (a_ℓ σ_d² + 1 − a_ℓ),
+    D_ℓ(z) ≈ D_ℓ(z_0) + c_ℓ (z − z_0),      c_ℓ = √a_ℓ σ_d² / (a_ℓ σ_d² + 1 − a_ℓ),
 
 one forward call. With p_{ℓ|k+1} = N(m, s² I) and a linear operator A the surrogate is then
 Gaussian, and ``step="gaussian"`` draws the midpoint from it exactly, in one regularised
-least-squares solve (perturb-then-optimise): with y' = y − A(D_ℓ(μ_0) − c_ℓ μ_0),
+least-squares solve (perturb-then-optimise): with y' = y − A(D_ℓ(z_0) − c_ℓ z_0),
 
     x_ℓ = w / c_ℓ,   w = argmin_w ‖y' + σ_y ε' − A w‖² + (σ_y² / (c_ℓ² s²)) ‖w − c_ℓ (m + s ε)‖²,
 
@@ -18,7 +19,7 @@ otherwise: :class:`mgps.operators.solve.RegularizedSolver`). ``step="adam"`` (an
 nonlinear operator) keeps MGPS's Adam fit of a diagonal Gaussian, on the same loss (C.1) with
 the linearised denoiser: gradients go through the operator only.
 
-A step costs three forward calls, D_{k+1}(x_{k+1}), D_ℓ(μ_0) and x̂_0 = D_ℓ(x_ℓ) (plus MGPS's
+A step costs three forward calls, D_{k+1}(x_{k+1}), D_ℓ(z_0) and x̂_0 = D_ℓ(x_ℓ) (plus MGPS's
 warm start, itself VJP-free, in the first iterations), against MGPS's M forward calls with a
 VJP each. The midpoint time, the warm start and the schedule M(i) are MGPS's
 (:func:`~mgps.samplers.mgps.midpoint_time`, :func:`~mgps.samplers.mgps.gradient_steps_at`).

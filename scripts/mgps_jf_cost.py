@@ -8,12 +8,14 @@ Each sampler runs in a fresh subprocess so that its peak memory is its own: on a
 (``mgps.presets``) for the task apply, as in the images commands.
 
     python scripts/mgps_jf_cost.py --prior digits --operator sr4 --steps 50 --samples 4
-    python scripts/mgps_jf_cost.py --prior unet256 --operator box --steps 3 --samples 1 --set warm_start=false
+    python scripts/mgps_jf_cost.py --prior unet256 --operator box --steps 3 --samples 1 \
+        --set warm_start=false num_gradient_steps_initial=2
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import resource
 import subprocess
@@ -25,6 +27,7 @@ import torch
 import mgps
 from mgps.operators.base import measure
 from mgps.presets import task_defaults
+from mgps.registry import parse_value
 
 
 class Counting:
@@ -69,10 +72,12 @@ def one(args) -> dict:
     op = mgps.OPERATORS[args.operator].obj(prior.shape)
     problem = measure(truth, op, 0.05, torch.Generator().manual_seed(1))
     params = {**task_defaults(args.sampler, args.operator), "num_steps": args.steps}
-    entry = mgps.SAMPLERS[args.sampler]
+    signature = inspect.signature(mgps.SAMPLERS[args.sampler].obj).parameters
     for pair in args.set or []:
         key, _, text = pair.partition("=")
-        params[key] = entry.param(key).parse(text)
+        if key not in signature:
+            raise SystemExit(f"error: {args.sampler} has no setting {key!r}")
+        params[key] = parse_value(text, type(signature[key].default))
     x_init = torch.randn(args.samples, *prior.shape, generator=torch.Generator().manual_seed(2))
     if device.type == "cuda":
         torch.cuda.synchronize()

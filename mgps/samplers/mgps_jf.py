@@ -192,8 +192,8 @@ def mgps_jf(
                 a_offset = op.A(offset)
                 y_pert = problem.y.to(x) - a_offset + sigma_y * randn_like(a_offset, generator)
                 prior_draw = mean_prior + std_prior * randn_like(mean_prior, generator)
-                mu = c**2 * std_prior**2
-                x_mid = solver(c * prior_draw, sigma_y**2 / mu, y_pert) / c
+                weight = sigma_y**2 / (c * std_prior) ** 2  # σ_y² / (c_ℓ² s²)
+                x_mid = solver(c * prior_draw, weight, y_pert) / c
         else:
 
             def linearised_loss(z: Tensor, mu: Tensor, log_std: Tensor) -> Tensor:

@@ -3,7 +3,7 @@ Midpoint Guidance Posterior Sampling (Moufad et al., ICLR 2025).
 
     >>> import torch, mgps
     >>> sorted(mgps.SAMPLERS.names())
-    ['daps', 'dcps', 'ddnm', 'diffpir', 'dps', 'mgps', 'pgdm', 'pnpdm', 'psld', 'reddiff', 'resample']
+    ['daps', 'dcps', 'ddnm', 'diffpir', 'dps', 'mgps', 'mgps_jf', 'pgdm', 'pnpdm', 'psld', 'reddiff', 'resample']
 """
 
 from __future__ import annotations

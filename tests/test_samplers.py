@@ -124,7 +124,7 @@ def test_linear_samplers_refuse_nonlinear_operators(name, toy):
     problem = mgps.InverseProblem(SquareOperator(), torch.ones(1, 4, dtype=torch.float64), 0.1)
     with pytest.raises(
         ValueError,
-        match=r"needs a linear operator; 'square' is nonlinear\. Samplers that can run it: daps, dcps, dps, mgps, pgdm, pnpdm, reddiff",
+        match=r"needs a linear operator; 'square' is nonlinear\. Samplers that can run it: daps, dcps, dps, mgps, mgps_jf, pgdm, pnpdm, reddiff",
     ):
         next(mgps.run(name, prior, problem, num_steps=5))
 
@@ -164,6 +164,7 @@ def test_divergence_is_reported_not_returned(toy):
 
 EXACT_SETTINGS = {
     "mgps": {**GMM_DEFAULTS["mgps"], "num_steps": 100, "num_gradient_steps": 20},
+    "mgps_jf": {**GMM_DEFAULTS["mgps_jf"], "num_steps": 100},
     "dps": {"num_steps": 500},
     "pgdm": {"num_steps": 300},
     "ddnm": {"num_steps": 300},

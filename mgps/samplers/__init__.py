@@ -7,6 +7,7 @@ from . import (  # noqa: F401  (registration)
     diffpir,
     dps,
     mgps,
+    mgps_jf,
     pgdm,
     pnpdm,
     psld,

@@ -33,7 +33,7 @@ from ..schedules import bridge_mean_std, bridge_sample, randn_like
 from ..types import InverseProblem, Prior, Step
 from .common import ensure_finite, log_likelihood_fn, start
 
-__all__ = ["mgps", "gradient_steps_at"]
+__all__ = ["mgps", "gradient_steps_at", "midpoint_time", "check_arguments"]
 
 _HINT = "Try a smaller learning rate (lr), fewer gradient steps, or more diffusion steps."
 
@@ -58,6 +58,37 @@ def gradient_steps_at(
     if period > 0 and i % period == 0:
         return periodic
     return base
+
+
+def check_arguments(
+    midpoint: float, midpoint_late: float | None, lr: float, **gradient_steps: int
+) -> None:
+    """Raise a clear ``ValueError`` for an η outside [0, 1], lr ≤ 0 or a bad step count."""
+    if not 0.0 <= midpoint <= 1.0 or (
+        midpoint_late is not None and not 0.0 <= midpoint_late <= 1.0
+    ):
+        raise ValueError(f"midpoint must lie in [0, 1]; got {midpoint} (late: {midpoint_late})")
+    if not lr > 0:
+        raise ValueError(f"lr must be positive, got {lr}")
+    for name, value in gradient_steps.items():
+        if not isinstance(value, int) or not 0 <= value <= 10_000:
+            raise ValueError(f"{name} must be an integer between 0 and 10000, got {value!r}")
+
+
+def midpoint_time(
+    t: int,
+    t_prev: int,
+    T: int,
+    midpoint: float,
+    midpoint_late: float | None,
+    warm_start: bool,
+    warm_start_threshold: float,
+) -> tuple[int, bool]:
+    """ℓ_k = ⌊η t_k⌋ guarded to [1, t_k] (η = ``midpoint_late`` once t_k ≤ T/2), and whether
+    the step t = t_{k+1} → t_prev = t_k runs the warm start (``docs/algorithms.md`` §2.2, §2.6)."""
+    eta = midpoint if (midpoint_late is None or t_prev > T // 2) else midpoint_late
+    t_mid = min(max(1, int(eta * t_prev)), t_prev)
+    return t_mid, warm_start and t >= warm_start_threshold * T and t_mid > 1
 
 
 def _fit_gaussian(
@@ -177,19 +208,14 @@ def mgps(
     Yields:
         Step with ``extras = {"midpoint": x_mid, "midpoint_time": ℓ_k, "warm": bool}``.
     """
-    if not 0.0 <= midpoint <= 1.0 or (
-        midpoint_late is not None and not 0.0 <= midpoint_late <= 1.0
-    ):
-        raise ValueError(f"midpoint must lie in [0, 1]; got {midpoint} (late: {midpoint_late})")
-    if not lr > 0:
-        raise ValueError(f"lr must be positive, got {lr}")
-    for name, value in (
-        ("num_gradient_steps", num_gradient_steps),
-        ("num_gradient_steps_initial", num_gradient_steps_initial),
-        ("num_gradient_steps_periodic", num_gradient_steps_periodic),
-    ):
-        if not isinstance(value, int) or not 0 <= value <= 10_000:
-            raise ValueError(f"{name} must be an integer between 0 and 10000, got {value!r}")
+    check_arguments(
+        midpoint,
+        midpoint_late,
+        lr,
+        num_gradient_steps=num_gradient_steps,
+        num_gradient_steps_initial=num_gradient_steps_initial,
+        num_gradient_steps_periodic=num_gradient_steps_periodic,
+    )
     acp = prior.alphas_cumprod
     T = acp.numel() - 1
     timesteps, x = start("mgps", prior, problem, num_steps, num_samples, x_init, generator)
@@ -199,9 +225,9 @@ def mgps(
         x0_hat = prior.x0_pred(x, timesteps[-1])
     for i in range(num_steps, 1, -1):
         t, t_prev = timesteps[i], timesteps[i - 1]
-        eta = midpoint if (midpoint_late is None or t_prev > T // 2) else midpoint_late
-        t_mid = min(max(1, int(eta * t_prev)), t_prev)  # ℓ_k = ⌊η t_k⌋, guarded to [1, t_k]
-        warm = warm_start and t >= warm_start_threshold * T and t_mid > 1
+        t_mid, warm = midpoint_time(
+            t, t_prev, T, midpoint, midpoint_late, warm_start, warm_start_threshold
+        )
         with torch.no_grad():
             mean_prior, std_prior = bridge_mean_std(
                 acp, 0, t_mid, t, prior.x0_pred(x, t), x

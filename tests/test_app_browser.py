@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -67,30 +68,41 @@ def wrong_files(folder: Path) -> Path:
     return folder
 
 
-@pytest.mark.browser
-def test_browser_upload_draw_run_and_move_eta(app_main, tmp_path):
+def run_spec(
+    app_main: Any,
+    spec: Path,
+    folder: str,
+    screenshots: list[str],
+    *args: str,
+    preload: bool = False,
+    timeout: int = 900,
+) -> Path:
+    """Launch a fresh app, drive it with ``node spec URL OUT *args`` (skipped, saying what is
+    missing, without the tools), and check the spec passed and left each screenshot; returns the
+    artifacts folder ``tests/_artifacts/<folder>`` (with the spec's ``log.txt``)."""
     why = missing_tools()
     if why:
         pytest.skip(f"browser test skipped: {why}")
     from app import toy_charts
 
-    out = ARTIFACTS / "browser"
+    out = ARTIFACTS / folder
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
     demo = app_main.build_demo()
-    app_main.preload()
+    if preload:
+        app_main.preload()
     toy_charts.decomposition_points()  # once per process; not part of what the browser waits for
     _, url, _ = demo.launch(
         prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", **app_main.launch_kwargs()
     )
     try:
         proc = subprocess.run(
-            ["node", str(SPEC), url, str(out), str(wrong_files(tmp_path / "inputs"))],
+            ["node", str(spec), url, str(out), *args],
             cwd=BROWSER_DIR,
             capture_output=True,
             text=True,
-            timeout=600,
+            timeout=timeout,
             env={**os.environ, "CHROMIUM": CHROMIUM},
         )
     finally:
@@ -98,6 +110,15 @@ def test_browser_upload_draw_run_and_move_eta(app_main, tmp_path):
     log = proc.stdout + proc.stderr
     (out / "log.txt").write_text(log)
     assert proc.returncode == 0, f"the browser test failed:\n{log[-4000:]}"
-    for name in SCREENSHOTS:
+    for name in screenshots:
         path = out / name
         assert path.is_file() and path.stat().st_size > 5_000, f"missing screenshot {name}"
+    return out
+
+
+@pytest.mark.browser
+def test_browser_upload_draw_run_and_move_eta(app_main, tmp_path):
+    if missing_tools():
+        pytest.skip(f"browser test skipped: {missing_tools()}")
+    inputs = str(wrong_files(tmp_path / "inputs"))
+    run_spec(app_main, SPEC, "browser", SCREENSHOTS, inputs, preload=True, timeout=600)

@@ -13,13 +13,11 @@ Screenshots: tests/_artifacts/browser-compare/.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import pytest  # noqa: E402
-from test_app_browser import ARTIFACTS, BROWSER_DIR, CHROMIUM, missing_tools  # noqa: E402
+from test_app_browser import BROWSER_DIR, run_spec  # noqa: E402
 
 SPEC = BROWSER_DIR / "compare.spec.mjs"
 SCREENSHOTS = [
@@ -33,31 +31,4 @@ SCREENSHOTS = [
 
 @pytest.mark.browser
 def test_browser_compare_budget_and_verdict(app_main):
-    why = missing_tools()
-    if why:
-        pytest.skip(f"browser test skipped: {why}")
-    out = ARTIFACTS / "browser-compare"
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
-    demo = app_main.build_demo()
-    _, url, _ = demo.launch(
-        prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", **app_main.launch_kwargs()
-    )
-    try:
-        proc = subprocess.run(
-            ["node", str(SPEC), url, str(out)],
-            cwd=BROWSER_DIR,
-            capture_output=True,
-            text=True,
-            timeout=900,
-            env={**os.environ, "CHROMIUM": CHROMIUM},
-        )
-    finally:
-        demo.close()
-    log = proc.stdout + proc.stderr
-    (out / "log.txt").write_text(log)
-    assert proc.returncode == 0, f"the browser test failed:\n{log[-4000:]}"
-    for name in SCREENSHOTS:
-        path = out / name
-        assert path.is_file() and path.stat().st_size > 5_000, f"missing screenshot {name}"
+    run_spec(app_main, SPEC, "browser-compare", SCREENSHOTS, timeout=900)

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
 import zipfile
 from pathlib import Path
 
@@ -23,7 +21,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
-from test_app_browser import ARTIFACTS, BROWSER_DIR, CHROMIUM, missing_tools  # noqa: E402
+from test_app_browser import BROWSER_DIR, run_spec  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = BROWSER_DIR / "own_image.spec.mjs"
@@ -60,35 +58,15 @@ def run_files(path: Path) -> tuple[set[str], dict]:
 
 @pytest.mark.browser
 def test_browser_bring_your_own_image(app_main, tmp_path):
-    why = missing_tools()
-    if why:
-        pytest.skip(f"browser test skipped: {why}")
-    out = ARTIFACTS / "own_image"
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
-    demo = app_main.build_demo()
-    app_main.preload()
-    _, url, _ = demo.launch(
-        prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", **app_main.launch_kwargs()
+    out = run_spec(
+        app_main,
+        SPEC,
+        "own_image",
+        SCREENSHOTS,
+        str(degraded_files(tmp_path / "inputs")),
+        preload=True,
+        timeout=600,
     )
-    try:
-        proc = subprocess.run(
-            ["node", str(SPEC), url, str(out), str(degraded_files(tmp_path / "inputs"))],
-            cwd=BROWSER_DIR,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            env={**os.environ, "CHROMIUM": CHROMIUM},
-        )
-    finally:
-        demo.close()
-    log = proc.stdout + proc.stderr
-    (out / "log.txt").write_text(log)
-    assert proc.returncode == 0, f"the browser test failed:\n{log[-4000:]}"
-    for name in SCREENSHOTS:
-        path = out / name
-        assert path.is_file() and path.stat().st_size > 5_000, f"missing screenshot {name}"
     # the downloaded archives hold the command line's files
     names, metrics = run_files(out / "run.zip")
     assert RUN_FILES | {"sample_1.png"} <= names and "input.png" not in names

@@ -17,6 +17,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { log, fail, text, waitFor, setNumber } from './helpers.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const [url, outdir = join(here, '..', '_artifacts'), inputs] = process.argv.slice(2);
@@ -28,12 +29,6 @@ if (!url || !inputs) {
 }
 mkdirSync(outdir, { recursive: true });
 
-const log = (...args) => console.log(`[${(performance.now() / 1000).toFixed(1)} s]`, ...args);
-
-function fail(message) {
-  throw new Error(message);
-}
-
 // The src of the <img> inside an output image component ('' when empty).
 async function imageSrc(page, id) {
   return page.evaluate((sel) => {
@@ -42,21 +37,8 @@ async function imageSrc(page, id) {
   }, `#${id}`);
 }
 
-async function text(page, selector) {
-  return ((await page.locator(selector).first().textContent()) || '').replace(/\s+/g, ' ').trim();
-}
-
 async function statusOf(page, tab) {
   return page.locator(`#${tab}-status textarea`).inputValue();
-}
-
-// Type a value into the number box of a slider (and leave the box, which commits it).
-async function setNumber(page, selector, value) {
-  const box = page.locator(`${selector} input[type=number]`);
-  await box.fill(value);
-  await box.press('Enter');
-  await box.blur();
-  if ((await box.inputValue()) !== value) fail(`could not set ${selector} to ${value}`);
 }
 
 // Fail at once when the app shows an error toast (gr.Error), with its text.
@@ -65,14 +47,6 @@ async function failOnToast(page) {
   if (await toast.count()) {
     const body = (await toast.first().textContent()) || '';
     if (/error/i.test(body)) fail(`the app reported an error: ${body.replace(/\s+/g, ' ').trim()}`);
-  }
-}
-
-async function waitFor(page, predicate, arg, what, timeout = 120_000) {
-  try {
-    await page.waitForFunction(predicate, arg, { timeout });
-  } catch (err) {
-    fail(`timed out waiting for ${what}`);
   }
 }
 

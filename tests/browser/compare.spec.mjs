@@ -15,6 +15,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { log, fail, text, waitFor } from './helpers.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const [url, outdir = join(here, '..', '_artifacts', 'browser-compare')] = process.argv.slice(2);
@@ -25,24 +26,6 @@ if (!url) {
   process.exit(2);
 }
 mkdirSync(outdir, { recursive: true });
-
-const log = (...args) => console.log(`[${(performance.now() / 1000).toFixed(1)} s]`, ...args);
-
-function fail(message) {
-  throw new Error(message);
-}
-
-async function waitFor(page, predicate, arg, what, timeout = 120_000) {
-  try {
-    await page.waitForFunction(predicate, arg, { timeout });
-  } catch (err) {
-    fail(`timed out waiting for ${what}`);
-  }
-}
-
-async function text(page, selector) {
-  return ((await page.locator(selector).first().textContent()) || '').replace(/\s+/g, ' ').trim();
-}
 
 async function setNumber(page, selector, value) {
   const box = page.locator(`${selector} input[type=number]`);

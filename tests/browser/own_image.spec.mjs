@@ -21,6 +21,7 @@ import { mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { log, fail, text, waitFor, setNumber } from './helpers.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const [url, outdir = join(here, '..', '_artifacts', 'own_image'), inputs] = process.argv.slice(2);
@@ -31,26 +32,8 @@ if (!url || !inputs) {
 }
 mkdirSync(outdir, { recursive: true });
 
-const log = (...args) => console.log(`[${(performance.now() / 1000).toFixed(1)} s]`, ...args);
-
-function fail(message) {
-  throw new Error(message);
-}
-
-async function text(page, selector) {
-  return ((await page.locator(selector).first().textContent()) || '').replace(/\s+/g, ' ').trim();
-}
-
 async function statusOf(page) {
   return page.locator('#restore-status textarea').inputValue();
-}
-
-async function waitFor(page, predicate, arg, what, timeout = 120_000) {
-  try {
-    await page.waitForFunction(predicate, arg, { timeout });
-  } catch (err) {
-    fail(`timed out waiting for ${what}`);
-  }
 }
 
 async function waitText(page, selector, pattern, what, timeout = 60_000) {
@@ -84,15 +67,6 @@ async function choose(page, id, label) {
   await page.locator(`#${id} input`).click();
   await page.getByRole('option', { name: label }).first().click();
   await page.waitForTimeout(500);
-}
-
-// Type a value into the number box of a slider (and leave the box, which commits it).
-async function setNumber(page, selector, value) {
-  const box = page.locator(`${selector} input[type=number]`);
-  await box.fill(value);
-  await box.press('Enter');
-  await box.blur();
-  if ((await box.inputValue()) !== value) fail(`could not set ${selector} to ${value}`);
 }
 
 async function failOnToast(page) {

@@ -12,6 +12,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { log, fail, text } from './helpers.mjs';
 
 const [url, outdir] = process.argv.slice(2);
 const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -21,22 +22,12 @@ if (!url || !outdir) {
 }
 mkdirSync(outdir, { recursive: true });
 
-const log = (...args) => console.log(`[${(performance.now() / 1000).toFixed(1)} s]`, ...args);
-
-function fail(message) {
-  throw new Error(message);
-}
-
 async function waitFor(page, predicate, arg, what, timeout = 180_000) {
   try {
     await page.waitForFunction(predicate, arg, { timeout });
   } catch (err) {
     fail(`timed out waiting for ${what}`);
   }
-}
-
-async function text(page, selector) {
-  return ((await page.locator(selector).first().textContent()) || '').replace(/\s+/g, ' ').trim();
 }
 
 // The η of the visitor's runs drawn on the SW chart.

@@ -17,7 +17,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { log, fail, text, waitFor, setNumber } from './helpers.mjs';
+import { log, fail, text, waitFor, setNumber, runMain } from './helpers.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const [url, outdir = join(here, '..', '_artifacts'), inputs] = process.argv.slice(2);
@@ -432,10 +432,4 @@ async function main() {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    console.error(`browser test failed: ${err.message}`);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -15,7 +15,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { log, fail, text, waitFor } from './helpers.mjs';
+import { log, fail, text, waitFor, runMain } from './helpers.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const [url, outdir = join(here, '..', '_artifacts', 'browser-compare')] = process.argv.slice(2);
@@ -250,10 +250,4 @@ async function main() {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    console.error(`browser test failed: ${err.message}`);
-    process.exit(1);
-  },
-);
+runMain(main);

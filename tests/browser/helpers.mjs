@@ -1,5 +1,5 @@
 // What the browser specs share: a timed log line, failing with a message, waiting for a
-// condition in the page, reading text, setting a slider's number box.
+// condition in the page, reading text, setting a slider's number box, running a spec's main.
 
 export const log = (...args) => console.log(`[${(performance.now() / 1000).toFixed(1)} s]`, ...args);
 
@@ -26,4 +26,15 @@ export async function setNumber(page, selector, value) {
   await box.press('Enter');
   await box.blur();
   if ((await box.inputValue()) !== value) fail(`could not set ${selector} to ${value}`);
+}
+
+// Run a spec's async main: exit 0 when it succeeds, 1 with its message when it fails.
+export function runMain(main) {
+  main().then(
+    () => process.exit(0),
+    (err) => {
+      console.error(`browser test failed: ${err.message}`);
+      process.exit(1);
+    },
+  );
 }

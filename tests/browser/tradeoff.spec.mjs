@@ -12,7 +12,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { log, fail, text } from './helpers.mjs';
+import { log, fail, text, runMain } from './helpers.mjs';
 
 const [url, outdir] = process.argv.slice(2);
 const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -183,10 +183,4 @@ async function main() {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    console.error(`browser test failed: ${err.message}`);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -1,7 +1,7 @@
 """The trade-off tab's two charts against η, with words computed from their data:
 
 * SW against η on the 2-D problem, from the committed teaching sweep
-  (``results/tradeoff/teaching.json``, made by ``mgps tradeoff sweep``; loaded once, the same
+  (``results/tradeoff_teaching/teaching.json``, made by ``mgps tradeoff sweep``; loaded once, the same
   for every visitor), with the visitor's own runs drawn over it (passed in: the tab keeps them
   per visitor);
 * why: Example 3.2's exact W2 split into its two sources (``mgps.tradeoff.decomposition``),
@@ -40,8 +40,8 @@ __all__ = [
 ]
 
 ROOT = Path(__file__).resolve().parents[1]
-SWEEP_PATH = ROOT / "results" / "tradeoff" / "teaching.json"
-SWEEP_COMMAND = "mgps tradeoff sweep --out results/tradeoff/ --name teaching"
+SWEEP_PATH = ROOT / "results" / "tradeoff_teaching" / "teaching.json"
+SWEEP_COMMAND = "mgps tradeoff sweep --out results/tradeoff_teaching/ --name teaching"
 
 _lock = threading.Lock()
 _sweep: dict[Path, EtaSweep | str] = {}

@@ -24,7 +24,7 @@ __all__ = ["TASK_DEFAULTS", "CONTEXTS", "CONTEXT_STEPS", "task_defaults", "setti
 CONTEXTS: dict[str, str] = {
     "library": "mgps.sample, mgps.pipeline.restore and `mgps restore`: the measured best steps "
     "(MGPS 50: on 8 held-out digits MGPS-300 was 0.4-1.7 dB below MGPS-50 on box, half mask "
-    "and the blurs at 6x the time, results/defaults/sweep/digits against digits_app); the "
+    "and the blurs at 6x the time, results/defaults/digits against digits_app); the "
     "others their papers' (DPS 1000, DAPS 200, ...)",
     "app": "the app's Restore tab (and Compare's own defaults): steps that finish in seconds on "
     "a CPU with the 28x28 priors (its sliders go to 1000)",

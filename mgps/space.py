@@ -31,7 +31,7 @@ SPACE_FILES: tuple[str, ...] = (
     "app.py",
     "app/**/*.py",
     "app/*.js",  # scripts the page loads (upload checks, the original upload file)
-    "results/tradeoff/teaching.json",  # the trade-off tab's committed η sweep (its SW chart)
+    "results/tradeoff_teaching/teaching.json",  # the trade-off tab's committed η sweep (its SW chart)
     "mgps/**/*.py",
     "!mgps/paper/*.py",  # the paper's reproduction commands (the app imports none)
     "!mgps/cli.py",  # the command line (this file too) is not the app

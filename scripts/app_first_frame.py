@@ -12,7 +12,7 @@ Three times per run, from the submit:
 The app is launched in this process as ``python app.py`` does (``preload()``: the default
 prior loaded and warmed up; the jobs wait for the trade-off charts it computes in the
 background), each job is cancelled once its first guided x̂0 arrives, and one
-more job runs to the end. Writes ``results/app_first_frame.json``.
+more job runs to the end. Writes ``results/app_first_frame/app_first_frame.json``.
 
     python scripts/app_first_frame.py [--runs 7] [--threads 1]
 """
@@ -111,7 +111,9 @@ def main() -> None:
     )
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
-    parser.add_argument("--out", default=str(ROOT / "results" / "app_first_frame.json"))
+    parser.add_argument(
+        "--out", default=str(ROOT / "results" / "app_first_frame" / "app_first_frame.json")
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 

@@ -6,7 +6,7 @@ per-sample measures and the verdict) on a few test digits per task, then writes 
 the digits with 95 % Student-t intervals (each digit's per-sampler mean is one value) and the
 verdict over the digits, with this command beside it:
 
-    nice python scripts/compare_equal_cost.py --out results/compare
+    nice python scripts/compare_equal_cost.py --out results/compare_equal_cost/digits
 
 The first sampler (MGPS at ``--steps``) sets the budget; the others get the steps that cost the
 same. Writes ``<out>/README.md`` and ``<out>/compare.json`` (every digit's numbers and its own
@@ -39,7 +39,7 @@ from mgps.verdict import interval, rank, verdict  # noqa: E402
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--out", default="results/compare")
+    p.add_argument("--out", default="results/compare_equal_cost/digits")
     p.add_argument("--prior", default="digits")
     p.add_argument("--operators", nargs="+", default=["half", "sr4"])
     p.add_argument("--samplers", nargs="+", default=["mgps", "dps", "daps"])

@@ -1,37 +1,40 @@
 #!/usr/bin/env bash
 # The per-task defaults of mgps/presets.py (chosen by scripts/defaults_tuning.sh) confirmed on
-# fresh test images, in two parallel lanes of one torch thread each (results/defaults/README.md):
-#   nonlinear/       the paper's JPEG, HDR and phase retrieval rows on the digits DDPM: DPS-1000
+# fresh test images, in two parallel lanes of one torch thread each (results/nonlinear_tasks/README.md,
+# results/defaults/README.md):
+#   $NONLINEAR/      the paper's JPEG, HDR and phase retrieval rows on the digits DDPM: DPS-1000
 #                    against MGPS with 50 and 100 steps, PGDM and RED-diff, all with
 #                    their defaults, on fresh test digits 350-389 (phase retrieval: the best of
 #                    4 samples by data fit, digits 350-369); scripts/digits_mgps_sweep.py
-#   sweep/digits/    python -m mgps images defaults: every sampler x task with the command
+#   $DEFAULTS/digits/  python -m mgps images defaults: every sampler x task with the command
 #                    line's defaults, digits 350-357 (each sampler's own steps: DPS 1000 ...)
-#   sweep/digits_app/, sweep/fashion_app/: the same with the Restore tab's steps (MGPS 50,
-#                    others 100), 20 images each; sweep/digits_compare/: the Compare tab's (50 each)
-#   nonlinear/timing*/  CPU seconds of the nonlinear tables' samplers (10 digits; 5 for phase retrieval)
+#   $DEFAULTS/digits_app/, fashion_app/: the same with the Restore tab's steps (MGPS 50,
+#                    others 100), 20 images each; $DEFAULTS/digits_compare/: the Compare tab's (50 each)
+#   $NONLINEAR/timing*/  CPU seconds of the nonlinear tables' samplers (10 digits; 5 for phase retrieval)
 # Finished cells are kept (under each table's cells/ folder): rerunning resumes. The nonlinear
 # tables in results/ were begun before the sweep kept cells, so a rerun recomputes their rows;
 # their later rows were added with the same command (--previous keeps the earlier rows).
 # Sizes are small because the 2-core machine was shared with three other jobs (load 7-10).
-# Usage: scripts/defaults_tables.sh [a|b]   (one lane only; OUT=results/defaults)
+# Usage: scripts/defaults_tables.sh [a|b]   (one lane only;
+#        NONLINEAR=results/nonlinear_tasks, DEFAULTS=results/defaults)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-OUT=${OUT:-results/defaults}
-mkdir -p "$OUT/nonlinear" "$OUT/sweep"
+NONLINEAR=${NONLINEAR:-results/nonlinear_tasks}
+DEFAULTS=${DEFAULTS:-results/defaults}
+mkdir -p "$NONLINEAR" "$DEFAULTS"
 export PYTHONPATH=. OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1
 LOGS=${TMPDIR:-/tmp}/defaults_tables  # one log per lane
 mkdir -p "$LOGS"
 NOTE="The paper's nonlinear rows on the digits DDPM, every sampler with the defaults of mgps/presets.py, on fresh test digits no setting was chosen on (scripts/defaults_tables.sh)."
-table() {  # table NAME ARGS...: one sweep into $OUT/nonlinear/NAME, keeping finished configurations
+table() {  # table NAME ARGS...: one sweep into $NONLINEAR/NAME, keeping finished configurations
     local name=$1; shift
     local previous=()
-    [[ -f "$OUT/nonlinear/$name/sweep.json" ]] && previous=(--previous "$OUT/nonlinear/$name/sweep.json")
-    python scripts/digits_mgps_sweep.py "$@" "${previous[@]}" --note "$NOTE" --out "$OUT/nonlinear/$name"
+    [[ -f "$NONLINEAR/$name/sweep.json" ]] && previous=(--previous "$NONLINEAR/$name/sweep.json")
+    python scripts/digits_mgps_sweep.py "$@" "${previous[@]}" --note "$NOTE" --out "$NONLINEAR/$name"
 }
-defaults() {  # defaults NAME ARGS...: the defaults sweep into $OUT/sweep/NAME
+defaults() {  # defaults NAME ARGS...: the defaults sweep into $DEFAULTS/NAME
     local name=$1; shift
-    python -m mgps images defaults "$@" --quiet --out "$OUT/sweep/$name"
+    python -m mgps images defaults "$@" --quiet --out "$DEFAULTS/$name"
 }
 BEST4=samples=4,select=best
 CORE=(dps1000:dps:num_steps=1000 mgps50:mgps:num_steps=50 mgps100:mgps:num_steps=100)

@@ -11,10 +11,10 @@
 # A finished configuration is kept (its cell file under OUT/NAME/cells/, and --previous keeps the
 # rows of earlier runs into the same folder): rerunning resumes.
 # The confirmation on fresh digits and the nonlinear tables are scripts/defaults_tables.sh.
-# Usage: scripts/defaults_tuning.sh [abcde]   (the lanes to run, default ab; OUT=results/defaults/tuning)
+# Usage: scripts/defaults_tuning.sh [abcde]   (the lanes to run, default ab; OUT=results/defaults_tuning)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-OUT=${OUT:-results/defaults/tuning}
+OUT=${OUT:-results/defaults_tuning}
 mkdir -p "$OUT"
 export PYTHONPATH=. OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1
 LOGS=${TMPDIR:-/tmp}/defaults_tuning  # one log per lane

@@ -17,7 +17,7 @@ cheaper sampler can do in the wall time of a dearer one); the residual is then t
 best-of-4 for phase retrieval). ``--prior fashion`` runs on held-out clothes with the clothing
 classifier.
 
-    python scripts/digits_mgps_sweep.py --operators box sr4 --n 50 --out results/digits_mgps_sweep
+    python scripts/digits_mgps_sweep.py --operators box sr4 --n 50 --out results/digits_vs_dps
     accelerate launch --num_processes 4 scripts/digits_mgps_sweep.py ... # spread over 4 GPUs
 
 Configurations are ``name:sampler:key=value,key=value``; the defaults make the README's table.
@@ -54,7 +54,7 @@ from mgps.registry import OPERATORS
 from mgps.samplers.common import sample
 from mgps.types import InverseProblem
 
-DEFAULT_CONFIGS = [  # the README's table (results/digits_mgps_sweep/sweep.md)
+DEFAULT_CONFIGS = [  # the README's table (results/digits_vs_dps/sweep.md)
     "dps1000:dps:num_steps=1000",
     "mgps50:mgps:num_steps=50",
     "mgps100:mgps:num_steps=100",

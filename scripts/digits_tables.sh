@@ -3,20 +3,20 @@
 # sweep is spread over PROCESSES processes by accelerate launch (one torch thread each; about an
 # hour with 2 on two CPU cores; on a machine with GPUs, PROCESSES = the number of GPUs, one
 # process on each), and a rerun resumes where a killed run stopped.
-#   results/digits_mgps_sweep/               all samplers on box and SR x4, test digits 0-49
+#   results/digits_vs_dps/               all samplers on box and SR x4, test digits 0-49
 #                                            (the digits MGPS's presets were chosen on)
-#   results/digits_mgps_sweep/confirmation/  DPS-1000 against MGPS's presets on fresh digits 50-149
-#   results/digits_mgps_sweep/dps_step_half/ DPS's step size on the half mask, digits 0-49
-#   results/digits_mgps_sweep/exact_prior/   exact posterior samples scored like a sampler
+#   results/digits_vs_dps/confirmation/  DPS-1000 against MGPS's presets on fresh digits 50-149
+#   results/digits_vs_dps/dps_step_half/ DPS's step size on the half mask, digits 0-49
+#   results/digits_vs_dps/exact_prior/   exact posterior samples scored like a sampler
 #                                            (digits-exact prior, digits 50-149; needs no DDPM)
-#   results/digits_mgps_sweep/budget/        box at DPS-1000's time: means of the samples each
+#   results/digits_vs_dps/budget/        box at DPS-1000's time: means of the samples each
 #                                            method draws in that time, fresh digits 150-349
 # Usage: scripts/digits_tables.sh [work folder, default runs/digits_tables]
-#        (PRIOR=digits, OUT=results/digits_mgps_sweep, PROCESSES=2, DEVICE=auto)
+#        (PRIOR=digits, OUT=results/digits_vs_dps, PROCESSES=2, DEVICE=auto)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PRIOR=${PRIOR:-digits}
-OUT=${OUT:-results/digits_mgps_sweep}
+OUT=${OUT:-results/digits_vs_dps}
 PROCESSES=${PROCESSES:-2}
 DEVICE=${DEVICE:-auto}
 WORK=${1:-runs/digits_tables}

@@ -4,7 +4,7 @@
 sampler with several settings on two other instances (seeds 777 and 778) of the d = 20 and
 d = 200 settings, 2000 samples each, and prints the SW to 2000 exact posterior samples with
 the prior's for scale. ``GMM_DEFAULTS`` of DAPS, PnP-DM and DCPS (``mgps/paper/gmm.py``) were
-chosen this way; the log is ``results/gmm/new_samplers/choice.log``.
+chosen this way; the log is ``results/new_samplers/gmm_choice.log``.
 
     python scripts/gmm_choose_steps.py dcps "lr=0.2" "lr=0.5" "lr=1.5"
     python scripts/gmm_choose_steps.py pnpdm "" "rho_min=0.01" --dims 20

@@ -4,7 +4,7 @@ covariance parametrisation), in one run, on the same inputs.
 
 A DPS step needs the denoiser *and* its vector-Jacobian product; through autograd of
 log p_t that is a second-order derivative. Both variants are timed interleaved, so machine
-load affects them alike; the ratio is what to quote. Writes ``results/gmm_denoiser_speed.json``.
+load affects them alike; the ratio is what to quote. Writes ``results/gmm_denoiser_speed/gmm_denoiser_speed.json``.
 
     python scripts/gmm_denoiser_speed.py [--dim 200] [--batch 2000]
 """
@@ -38,7 +38,7 @@ def main() -> None:
     parser.add_argument("--dim", type=int, default=200)
     parser.add_argument("--batch", type=int, default=2000)
     parser.add_argument("--reps", type=int, default=5)
-    parser.add_argument("--out", default="results/gmm_denoiser_speed.json")
+    parser.add_argument("--out", default="results/gmm_denoiser_speed/gmm_denoiser_speed.json")
     args = parser.parse_args()
     torch.set_num_threads(1)
     iso = gmm25(args.dim, torch.Generator().manual_seed(0)).to(dtype=torch.float32)

@@ -2,9 +2,9 @@
 
 Runs MGPS variants (midpoint η, learning rate, steps, gradient steps, warm start) on the same
 instances as ``python -m mgps gmm table`` (d=20, d_y=1 by default) and writes
-``results/gmm/mgps_sweep.{json,md}``.
+``results/gmm_mgps_tuned/mgps_sweep.{json,md}``.
 
-    python scripts/gmm_mgps_sweep.py --out results/gmm --instances 10
+    python scripts/gmm_mgps_sweep.py --out results/gmm_mgps_tuned --instances 10
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ CONFIGS = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", default="results/gmm")
+    parser.add_argument("--out", default="results/gmm_mgps_tuned")
     parser.add_argument("--dim", type=int, default=20)
     parser.add_argument("--obs-dim", type=int, default=1)
     parser.add_argument("--instances", type=int, default=10)

@@ -6,7 +6,7 @@ they share.
 ``gmm_table.json`` files and prints, per setting, every sampler's mean SW (± 1.96·std/√n) over
 the instances all of them ran, with the exact-posterior floor and the prior's distance.
 
-    python scripts/gmm_same_instances.py results/gmm/gmm_table.json results/gmm/new_samplers/d20/gmm_table.json
+    python scripts/gmm_same_instances.py results/gmm_table/gmm_table.json results/new_samplers/gmm_d20/gmm_table.json
 """
 
 from __future__ import annotations

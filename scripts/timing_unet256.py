@@ -7,7 +7,7 @@ and the peak GPU memory of each. On a CPU, where DPS-1000 would take about an ho
 estimate`` (the default there) measures the cost of one network forward pass and of one
 forward + vector-Jacobian product, counts how many of each the two samplers make (running them
 on a free stand-in prior with the same interface), and multiplies. Writes
-``results/timing_unet256.json``.
+``results/timing_unet256/timing_unet256.json``.
 
     python scripts/timing_unet256.py [--mode full|estimate] [--device cuda] [--out FILE]
 """
@@ -142,7 +142,7 @@ def main() -> None:
         default="auto",
         help="the cached hub weights (hub), random ones (random), or the first that is there",
     )
-    parser.add_argument("--out", default="results/timing_unet256.json")
+    parser.add_argument("--out", default="results/timing_unet256/timing_unet256.json")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)

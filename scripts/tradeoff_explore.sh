@@ -3,11 +3,11 @@
 # MGPS's SW against η on a coarse grid, 10 problems each, one setting changed at a time from
 # the tab's defaults (σ_y 0.5, 100 steps, modes 8 apart, random direction); then the finer
 # sweep of the closest candidate and the tab's own sweep. One thread, nice.
-# Writes results/tradeoff/explore/<name>.json and .md, and results/tradeoff/teaching.json and
+# Writes results/tradeoff_teaching/explore/<name>.json and .md, and results/tradeoff_teaching/teaching.json and
 # .md (what the app loads); results/README.md sums them up.
 set -euo pipefail
 export OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1
-out=results/tradeoff/explore
+out=results/tradeoff_teaching/explore
 common=(--out "$out" --etas 0,0.25,0.5,0.75,1 --problems 10 --quiet)
 run() { name=$1; shift; nice -n 10 mgps tradeoff sweep "${common[@]}" --name "$name" "$@"; }
 if [ "${1:-}" != "--rest" ]; then
@@ -22,7 +22,7 @@ if [ "${1:-}" != "--rest" ]; then
   run spacing5-sigma2 --spacing 5 --sigma-y 2.0
 fi
 # the tab's sweep, at its default settings (20 problems × 11 η)
-nice -n 10 mgps tradeoff sweep --out results/tradeoff/ --name teaching --quiet
+nice -n 10 mgps tradeoff sweep --out results/tradeoff_teaching/ --name teaching --quiet
 run steps30-fine --steps 30 --problems 20 --etas 0,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1
 run sigma005 --sigma-y 0.05
 run spacing12 --spacing 12

@@ -1,6 +1,6 @@
 """Every sampler's defaults on every task it accepts, on held-out digits or clothes.
 
-    python -m mgps images defaults --prior digits --first 350 --n 20 --out results/defaults/digits
+    python -m mgps images defaults --prior digits --first 350 --n 20 --out runs/defaults_digits
     accelerate launch --num_processes 4 -m mgps images defaults ...   # spread over 4 GPUs
 
 For each image operator and each registered sampler that can run it on the prior, the held-out

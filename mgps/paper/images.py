@@ -1,6 +1,6 @@
 """Image benchmark: every sampler × operator pair the capability tags allow, on a folder of images.
 
-    python -m mgps images table --prior digits --images assets/examples --out results/images
+    python -m mgps images table --prior digits --images assets/examples --out runs/images
 
 For each image, operator and sampler it runs :func:`mgps.pipeline.restore` and records PSNR,
 SSIM, the data-consistency residual ‖y − A(x̂)‖, wall time and network calls; writes

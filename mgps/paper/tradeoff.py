@@ -2,9 +2,9 @@
 distance to the exact posterior on the 2-D mixture (``mgps.toy``) over problems × runs × an η
 grid, with 95 % intervals and paired comparisons (``mgps.toy.eta_verdict``).
 
-``mgps tradeoff sweep --out results/tradeoff/ --name teaching`` writes ``teaching.json`` (what
+``mgps tradeoff sweep --out results/tradeoff_teaching/ --name teaching`` writes ``teaching.json`` (what
 the app loads at start-up) and ``teaching.md`` (the table and the verdict, with the command);
-``mgps tradeoff decomposition --out results/tradeoff/decomposition.csv`` writes the curves of
+``mgps tradeoff decomposition --out results/tradeoff_decomposition/decomposition.csv`` writes the curves of
 the tab's "why" chart (``mgps.tradeoff.decomposition``, which the app computes itself).
 """
 

@@ -33,7 +33,7 @@ DEEPER = ("mgps_jf/tuning/",)
 UNNAMED = {"mgps_jf/cost_digits_box.json", "mgps_jf/cost_digits_sr4.json"}
 # A command line as the READMEs quote it: in a code span, or an indented code line.
 COMMAND = re.compile(r"(?:`|^ {4})(?:nice )?(?:python |mgps |bash |scripts/|accelerate )", re.M)
-CODE_SPAN = re.compile(r"`([^`\n]+)`")
+CODE_SPAN = re.compile(r"`([^`]+)`")  # a span may run over a line break
 # ``results/…`` as the text cites it; a path after ``REV:`` is git's (``git show REV:path``).
 # A path followed by ``$`` or ``<`` is the start of one (``restore_$s``, ``restore_<sampler>/``).
 RESULTS_PATH = re.compile(r"(?<![\w:/.-])(results/[\w./*{},-]*)([$<]?)")
@@ -128,7 +128,8 @@ def test_every_file_is_named_in_its_claim_folders_readme():
         text = (RESULTS / folder / "README.md").read_text()
         code = [line.split() for line in text.splitlines() if line.startswith("    ")]
         spans = set()
-        for span in CODE_SPAN.findall(text) + [word for words in code for word in words]:
+        quoted = [" ".join(span.split()) for span in CODE_SPAN.findall(text)]
+        for span in quoted + [word for words in code for word in words]:
             span = span.removeprefix(f"results/{folder}/")
             spans.update(_expand(span.removeprefix("./")))
         # a table's .json beside its .md: the same numbers, machine-readable

@@ -16,7 +16,7 @@ import gradio as gr
 
 import mgps
 
-from .. import catalog, own_image_widgets, restoring, status, widgets
+from .. import catalog, own_image_widgets, restoring, run_stop, status, widgets
 from ..device import HEAVY, gpu, sampling_jobs
 
 __all__ = ["build"]
@@ -72,7 +72,7 @@ def build() -> gr.ImageEditor:
                 label="Sampler",
                 elem_id="restore-sampler",
             )
-            controls = widgets.run_controls("restore")
+            controls = run_stop.run_controls("restore")
             own_image_widgets.mode_controls("restore", own)
             compat = gr.Markdown(
                 _compat_note(catalog.DEFAULT_OPERATOR, prior0, catalog.DEFAULT_SAMPLER),
@@ -135,7 +135,7 @@ def build() -> gr.ImageEditor:
     params_of = {**inputs.operator_controls, **sampler_controls}
     assert len(params_of) == len(inputs.operator_controls) + len(sampler_controls), "name clash"
     state = controls.status
-    runs = widgets.Runs()
+    runs = run_stop.Runs()
 
     def run_restore(
         editor: Any,
@@ -235,7 +235,7 @@ def build() -> gr.ImageEditor:
 
     outputs = [state, observation, x0, midpoint, x_t, restoration, gallery, table, metrics]
     outputs += [slider, download]  # after the first nine, which API clients read by position
-    run_event = widgets.wire_run(
+    run_event = run_stop.wire_run(
         controls,
         runs,
         widgets.with_keywords(run_restore, list(params_of)),

@@ -1,6 +1,6 @@
 """The trade-off tab's words about one run: its summary and what each snapshot of its
-animation draws. (The words about the charts against η are :mod:`app.tradeoff_charts`', beside
-the data they read.) No gradio import.
+animation draws. (The words about the charts against η are in :mod:`app.tradeoff_charts`,
+beside the data they read.) No gradio import.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The teaching sweep behind the app's Midpoint trade-off tab: MGPS's sliced Wasserstein
-distance to the exact posterior on the 2-D mixture (``mgps.mixture2d``) over problems × runs × an η
-grid, with 95 % intervals and paired comparisons (``mgps.mixture2d.eta_verdict``).
+distance to the exact posterior on the 2-D mixture (``mgps.mixture2d``) over problems × runs ×
+an η grid, with 95 % intervals and paired comparisons (``mgps.mixture2d.eta_verdict``).
 
 ``mgps tradeoff sweep --out results/tradeoff/ --name teaching`` writes ``teaching.json`` (what
 the app loads at start-up) and ``teaching.md`` (the table and the verdict, with the command);

@@ -10,8 +10,9 @@ Gaussian is symmetric so the two agree), so the output has the size of the input
 Its **true adjoint** is ``Aᵀ = Pᵀ ∘ Cᵀ``: ``Cᵀ`` is a full convolution (``conv_transpose2d``)
 and ``Pᵀ`` folds the padded border back onto the pixels it was copied from (a scatter-add
 with the reflection index map). These operators have no cheap SVD, so ``A⁺`` is computed
-iteratively: **CGLS** (:func:`mgps.operators.solve.cgls`; conjugate gradients on the normal equations ``AᵀA x = Aᵀ y``,
-started from 0), which converges to the minimum-norm least-squares solution ``A⁺ y``. It
+iteratively: **CGLS** (:func:`mgps.operators.solve.cgls`: conjugate gradients on the normal
+equations ``AᵀA x = Aᵀ y``, started from 0), which converges to the minimum-norm least-squares
+solution ``A⁺ y``. It
 stops when ``‖y − A x‖ ≤ rtol ‖y‖`` or ``‖Aᵀ(y − A x)‖ ≤ rtol ‖Aᵀ y‖`` (defaults ``rtol =
 1e-6``, at most 500 iterations), so ``A A⁺ A ≈ A`` to that tolerance. Blur is severely
 ill-conditioned: for a noisy ``y`` the exact ``A⁺ y`` amplifies the noise, and the iteration cap

@@ -15,7 +15,7 @@ from typing import Any  # noqa: E402
 
 import gradio as gr  # noqa: E402
 
-from app import api, catalog, limits, parse, toy_charts, widgets  # noqa: E402
+from app import api, catalog, limits, parse, tradeoff_charts, widgets  # noqa: E402
 from app.device import DEVICE, on_space, on_zero_gpu, preload_priors, sampling_jobs  # noqa: E402
 from app.tabs import compare, ecg, restore, tradeoff  # noqa: E402
 
@@ -83,7 +83,7 @@ def preload() -> threading.Thread:
     else:
         preload_priors([catalog.default_prior()], background=True)
     thread = threading.Thread(
-        target=toy_charts.decomposition_points, name="precompute-tradeoff", daemon=True
+        target=tradeoff_charts.decomposition_points, name="precompute-tradeoff", daemon=True
     )
     thread.start()
     return thread

@@ -86,8 +86,8 @@ TASK_DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
     "pgdm": {op: {"num_steps": 100} for op in ("jpeg", "hdr", "motion_blur")},
     # ours: the released image step (1.5) overshoots on JPEG and HDR
     "dcps": {op: {"lr": 0.5} for op in ("jpeg", "hdr")},
-    # ρ_min 0.1: the paper's nonlinear runs (0.3 otherwise); ours: a Langevin step of 1e-3 (was
-    # 1e-4, which barely moves in 100 steps), without which JPEG and HDR stay at 2.4-3.5× the
+    # ρ_min 0.1: the paper's nonlinear runs (0.3 otherwise); ours: a Langevin step of 1e-3 (the
+    # default 1e-4 barely moves in 100 steps), without which JPEG and HDR stay at 2.4-3.5× the
     # noise level
     # ... and ours on the linear tasks: with 0.3 the coupling blurs the likelihood, masks and
     # Gaussian blur end at 1.5-2.0× the noise level; 0.1 fits them (+7 dB on Gaussian blur)

@@ -41,7 +41,7 @@ SPACE_FILES: tuple[str, ...] = (
     "!mgps/progress.py",
     "!mgps/utils/cards.py",
     "!mgps/utils/files.py",
-    "!mgps/sampling.py",
+    "!mgps/prior_sampling.py",
     "!mgps/ecg/quality.py",
     # the embedded priors the app serves (their training logs and sample sheets stay here)
     "assets/priors/digits/model_index.json",

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the app package, when run from a checkout
 
 from app import comparing  # noqa: E402
-from mgps.paper.exact_images import held_out_digits  # noqa: E402
+from mgps.paper.exact_table import held_out_digits  # noqa: E402
 from mgps.verdict import interval, rank, verdict  # noqa: E402
 
 

@@ -12,8 +12,8 @@
 #                    others 100), 20 images each; $DEFAULTS/digits_compare/: the Compare tab's (50 each)
 #   $NONLINEAR/timing*/  CPU seconds of the nonlinear tables' samplers (10 digits; 5 for phase retrieval)
 # Finished cells are kept (under each table's cells/ folder): rerunning resumes. The nonlinear
-# tables in results/ were begun before the sweep kept cells, so a rerun recomputes their rows;
-# their later rows were added with the same command (--previous keeps the earlier rows).
+# tables in results/ have no cells/ folder, so a rerun recomputes their rows; --previous keeps
+# the rows already in their sweep.json.
 # Sizes are small because the 2-core machine was shared with three other jobs (load 7-10).
 # Usage: scripts/defaults_tables.sh [a|b]   (one lane only;
 #        NONLINEAR=results/nonlinear_tasks, DEFAULTS=results/defaults)
@@ -38,10 +38,10 @@ defaults() {  # defaults NAME ARGS...: the defaults sweep into $DEFAULTS/NAME
 }
 BEST4=samples=4,select=best
 CORE=(dps1000:dps:num_steps=1000 mgps50:mgps:num_steps=50 mgps100:mgps:num_steps=100)
-OLD=mgps50_lr0.03:mgps:num_steps=50,lr=0.03,midpoint_late=none  # what the registry gave MGPS before
+OLD=mgps50_lr0.03:mgps:num_steps=50,lr=0.03,midpoint_late=none  # MGPS without the per-task presets
 
 lane_a() {
-    # PGDM with its preset (100 steps on JPEG and HDR) and with the 1000 it had before
+    # PGDM with its preset (100 steps on JPEG and HDR) and with 1000 steps, to show the preset's gain
     table jpeg --operators jpeg --first 350 --n 40 --config "${CORE[@]}" pgdm1000:pgdm:num_steps=1000 \
         reddiff:reddiff "$OLD" pgdm:pgdm
     table hdr --operators hdr --first 350 --n 40 --config "${CORE[@]}" reddiff:reddiff "$OLD" pgdm:pgdm \

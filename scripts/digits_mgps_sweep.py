@@ -48,7 +48,8 @@ from mgps.paper.cells import Cell, process_device, run_cells
 from mgps.paper.classifier import load_classifier, right_label
 from mgps.paper.defaults import DATASETS, combine, held_out, initial_noise, score
 from mgps.presets import task_defaults
-from mgps.priors.loading import EMBEDDED_PRIORS_DIR, load_prior
+from mgps.priors.loading import load_prior
+from mgps.priors.sources import EMBEDDED_PRIORS_DIR
 from mgps.progress import say
 from mgps.registry import OPERATORS
 from mgps.samplers.common import sample

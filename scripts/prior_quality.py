@@ -180,7 +180,7 @@ def main() -> None:
     torch.set_num_threads(1)
 
     import mgps
-    from mgps.sampling import prior_samples
+    from mgps.prior_sampling import prior_samples
     from mgps.utils.images import save_image
 
     classifier, info = train_or_load(args.data, args.epochs)

@@ -63,7 +63,9 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -418,29 +420,30 @@ def pick_device(choice: str) -> torch.device:
     return torch.device(choice)
 
 
-def main(argv=None) -> None:
-    args = parse_args(argv)
-    device = pick_device(args.device)
+def use_device(device: torch.device, threads: int) -> str:
+    """Set the CPU threads (on a CPU); the device in words, for the logs and training.json."""
     if device.type == "cpu":
-        torch.set_num_threads(args.threads)
+        torch.set_num_threads(threads)
         try:
             torch.set_num_interop_threads(1)
         except RuntimeError:
             pass
-    device_desc = (
+    return (
         torch.cuda.get_device_name(device)
         if device.type == "cuda"
-        else f"cpu ({platform.processor() or platform.machine()}, {args.threads} thread(s))"
+        else f"cpu ({platform.processor() or platform.machine()}, {threads} thread(s))"
     )
 
-    torch.manual_seed(args.seed)
-    np.random.seed(args.seed)
-    random.seed(args.seed)
 
-    data_file, train, test = load_data(args.data)
-    train = train.to(device)
-    model = build_unet(args).to(device)
-    n_params = count_params(model)
+def seed_everything(seed: int) -> None:
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    random.seed(seed)
+
+
+def make_train_step(args, model, train: torch.Tensor, device) -> tuple[Callable[[int], float], Any]:
+    """One optimisation step (AdamW, the LR of :func:`lr_at`) on a random batch of ``train``,
+    and its optimiser (checkpointed with the model)."""
     sched = build_scheduler()
     alphas_cumprod = sched.alphas_cumprod.to(device)
     opt = torch.optim.AdamW(
@@ -468,164 +471,153 @@ def main(argv=None) -> None:
         opt.step()
         return loss.item()
 
-    if args.bench:
-        log(
-            f"bench: channels={args.channels} layers_per_block={args.layers_per_block} "
-            f"params={n_params:,} batch={args.batch_size} device={device_desc}"
-        )
-        for s in range(2):
-            train_step(s)
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        for s in range(args.bench):
-            train_step(s + 2)
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        dt = (time.perf_counter() - t0) / args.bench
-        log(f"bench result: {dt:.3f} s/step = {1 / dt:.2f} steps/s = {3600 / dt:,.0f} steps/h")
-        print(
-            json.dumps(
-                {
-                    "channels": list(args.channels),
-                    "layers_per_block": args.layers_per_block,
-                    "params": n_params,
-                    "batch": args.batch_size,
-                    "threads": args.threads,
-                    "device": device_desc,
-                    "s_per_step": round(dt, 4),
-                }
-            )
-        )
-        return
+    return train_step, opt
 
-    ema = copy.deepcopy(model).requires_grad_(False)
-    ema.eval()
 
-    workdir: Path = args.workdir
-    workdir.mkdir(parents=True, exist_ok=True)
-    for stale in (
-        args.out.parent.glob(f".{args.out.name}.tmp-*") if args.out.parent.exists() else []
+def bench(args, train_step, n_params: int, device, device_desc: str) -> None:
+    """Time ``args.bench`` training steps (after 2 warm-up steps); print the speed as JSON."""
+    log(
+        f"bench: channels={args.channels} layers_per_block={args.layers_per_block} "
+        f"params={n_params:,} batch={args.batch_size} device={device_desc}"
+    )
+    for s in range(2):
+        train_step(s)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    for s in range(args.bench):
+        train_step(s + 2)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    dt = (time.perf_counter() - t0) / args.bench
+    log(f"bench result: {dt:.3f} s/step = {1 / dt:.2f} steps/s = {3600 / dt:,.0f} steps/h")
+    print(
+        json.dumps(
+            {
+                "channels": list(args.channels),
+                "layers_per_block": args.layers_per_block,
+                "params": n_params,
+                "batch": args.batch_size,
+                "threads": args.threads,
+                "device": device_desc,
+                "s_per_step": round(dt, 4),
+            }
+        )
+    )
+
+
+def resume(args, ckpt_path: Path, log_path: Path, model, ema, opt, state: dict) -> None:
+    """Continue from the checkpoint in the workdir (same architecture and data, or exit)."""
+    ck = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+    saved = ck["args"]
+    if (
+        tuple(saved["channels"]) != args.channels
+        or saved["layers_per_block"] != args.layers_per_block
+        or saved["norm_groups"] != args.norm_groups
+        or saved["no_mid_attention"] != args.no_mid_attention
+        or saved["attention_head_dim"] != args.attention_head_dim
     ):
-        shutil.rmtree(stale, ignore_errors=True)
-    ckpt_path = workdir / CKPT_NAME
-    log_path = workdir / LOG_NAME
+        sys.exit(
+            f"{ckpt_path} was trained with a different architecture "
+            f"({saved['channels']}, layers {saved['layers_per_block']}); use another --workdir"
+        )
+    if saved["data"] != args.data:
+        sys.exit(f"{ckpt_path} was trained on --data {saved['data']}; use another --workdir")
+    model.load_state_dict(ck["model"])
+    ema.load_state_dict(ck["ema"])
+    opt.load_state_dict(ck["optimizer"])
+    set_rng_state(ck["rng"])
+    state.update({k: ck["state"][k] for k in ("step", "seconds", "ema_loss", "last_loss", "eval")})
+    # a checkpoint without a schedule history ran one schedule, its saved one, from step 0
+    state["lr_schedule"] = list(ck["state"].get("lr_schedule") or [schedule_segment(0, saved)])
+    state["window"] = list(ck["state"].get("window", []))
+    log(
+        f"resumed from {ckpt_path} at step {state['step']} ({state['seconds'] / 3600:.2f} h trained so far)"
+    )
+    # drop log rows written after the checkpoint (they will be redone)
+    rows = [r for r in read_log(log_path) if int(r[0]) <= state["step"]]
+    with open(log_path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(LOG_HEADER)
+        w.writerows(rows)
 
-    state = {
-        "step": 0,
-        "seconds": 0.0,
-        "ema_loss": None,
-        "last_loss": None,
-        "eval": [],
-        "window": [],
-        "lr_schedule": [],
-        "n_train": len(train),
-        "device": device.type,
-        "device_desc": device_desc,
-    }
-    if ckpt_path.exists():
-        ck = torch.load(ckpt_path, map_location="cpu", weights_only=False)
-        saved = ck["args"]
-        if (
-            tuple(saved["channels"]) != args.channels
-            or saved["layers_per_block"] != args.layers_per_block
-            or saved["norm_groups"] != args.norm_groups
-            or saved["no_mid_attention"] != args.no_mid_attention
-            or saved["attention_head_dim"] != args.attention_head_dim
-        ):
-            sys.exit(
-                f"{ckpt_path} was trained with a different architecture "
-                f"({saved['channels']}, layers {saved['layers_per_block']}); use another --workdir"
-            )
-        if saved["data"] != args.data:
-            sys.exit(f"{ckpt_path} was trained on --data {saved['data']}; use another --workdir")
-        model.load_state_dict(ck["model"])
-        ema.load_state_dict(ck["ema"])
-        opt.load_state_dict(ck["optimizer"])
-        set_rng_state(ck["rng"])
-        state.update(
-            {k: ck["state"][k] for k in ("step", "seconds", "ema_loss", "last_loss", "eval")}
-        )
-        # older checkpoints have no schedule history: they ran one schedule, their saved one, from step 0
-        state["lr_schedule"] = list(ck["state"].get("lr_schedule") or [schedule_segment(0, saved)])
-        state["window"] = list(ck["state"].get("window", []))
-        log(
-            f"resumed from {ckpt_path} at step {state['step']} ({state['seconds'] / 3600:.2f} h trained so far)"
-        )
-        # drop log rows written after the checkpoint (they will be redone)
-        rows = [r for r in read_log(log_path) if int(r[0]) <= state["step"]]
-        with open(log_path, "w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(LOG_HEADER)
-            w.writerows(rows)
-    elif args.init_from is not None:
-        from diffusers import UNet2DModel
 
-        exported = UNet2DModel.from_pretrained(args.init_from, subfolder="unet")
-        if tuple(exported.config.block_out_channels) != args.channels:
-            sys.exit(
-                f"{args.init_from} has channels {exported.config.block_out_channels}, not {args.channels}"
-            )
-        model.load_state_dict(exported.state_dict())
-        ema.load_state_dict(exported.state_dict())
-        info = json.loads((Path(args.init_from) / "training.json").read_text())
-        state["step"] = int(info.get("steps", 0))
-        state["seconds"] = float(info.get("seconds", 0.0))
-        state["eval"] = list(info.get("eval_history", []))
-        state["lr_schedule"] = list(info.get("lr_schedule", []))
-        with open(log_path, "w", newline="") as f:
-            csv.writer(f).writerow(LOG_HEADER)
-            prior_log = Path(args.init_from) / "training_log.csv"
-            if prior_log.exists():
-                csv.writer(f).writerows(
-                    r for r in read_log(prior_log) if r and int(r[0]) <= state["step"]
-                )
-        log(
-            f"initialised from the export {args.init_from} at step {state['step']} (fresh optimiser)"
+def init_from_export(args, log_path: Path, model, ema, state: dict) -> None:
+    """Start from an exported prior folder: its EMA weights, step count, seconds and logs."""
+    from diffusers import UNet2DModel
+
+    exported = UNet2DModel.from_pretrained(args.init_from, subfolder="unet")
+    if tuple(exported.config.block_out_channels) != args.channels:
+        sys.exit(
+            f"{args.init_from} has channels {exported.config.block_out_channels}, not {args.channels}"
         )
-    else:
-        with open(log_path, "w", newline="") as f:
-            csv.writer(f).writerow(LOG_HEADER)
-        log("starting from scratch")
+    model.load_state_dict(exported.state_dict())
+    ema.load_state_dict(exported.state_dict())
+    info = json.loads((Path(args.init_from) / "training.json").read_text())
+    state["step"] = int(info.get("steps", 0))
+    state["seconds"] = float(info.get("seconds", 0.0))
+    state["eval"] = list(info.get("eval_history", []))
+    state["lr_schedule"] = list(info.get("lr_schedule", []))
+    with open(log_path, "w", newline="") as f:
+        csv.writer(f).writerow(LOG_HEADER)
+        prior_log = Path(args.init_from) / "training_log.csv"
+        if prior_log.exists():
+            csv.writer(f).writerows(
+                r for r in read_log(prior_log) if r and int(r[0]) <= state["step"]
+            )
+    log(f"initialised from the export {args.init_from} at step {state['step']} (fresh optimiser)")
+
+
+def record_schedule(state: dict, args) -> None:
+    """The LR settings of this run: the last segment extended, or a new one from here."""
     segment = schedule_segment(state["step"], vars(args))
     if state["lr_schedule"] and same_schedule(state["lr_schedule"][-1], segment):
         state["lr_schedule"][-1]["target_steps"] = args.steps
     else:
         state["lr_schedule"].append(segment)  # a resume with other LR settings starts a new segment
-    log(
-        f"data={args.data} ({len(train)} images from {data_file.name}) channels={args.channels} "
-        f"layers_per_block={args.layers_per_block} params={n_params:,} batch={args.batch_size} "
-        f"lr={args.lr} device={device_desc} target steps={args.steps}"
+
+
+def save_checkpoint(ckpt_path: Path, args, model, ema, opt, state: dict) -> None:
+    atomic_torch_save(
+        {
+            "model": model.state_dict(),
+            "ema": ema.state_dict(),
+            "optimizer": opt.state_dict(),
+            "rng": rng_state(),
+            "state": {
+                k: state[k]
+                for k in (
+                    "step",
+                    "seconds",
+                    "ema_loss",
+                    "last_loss",
+                    "eval",
+                    "window",
+                    "lr_schedule",
+                )
+            },
+            "args": {
+                k: (list(v) if isinstance(v, tuple) else (str(v) if isinstance(v, Path) else v))
+                for k, v in vars(args).items()
+            },
+            "unet_config": dict(model.config),
+        },
+        ckpt_path,
     )
 
-    def save_ckpt() -> None:
-        atomic_torch_save(
-            {
-                "model": model.state_dict(),
-                "ema": ema.state_dict(),
-                "optimizer": opt.state_dict(),
-                "rng": rng_state(),
-                "state": {
-                    k: state[k]
-                    for k in (
-                        "step",
-                        "seconds",
-                        "ema_loss",
-                        "last_loss",
-                        "eval",
-                        "window",
-                        "lr_schedule",
-                    )
-                },
-                "args": {
-                    k: (list(v) if isinstance(v, tuple) else (str(v) if isinstance(v, Path) else v))
-                    for k, v in vars(args).items()
-                },
-                "unet_config": dict(model.config),
-            },
-            ckpt_path,
-        )
 
+def train_loop(
+    args,
+    state: dict,
+    model,
+    ema,
+    train_step: Callable[[int], float],
+    save_ckpt: Callable[[], None],
+    export_now: Callable[[], None],
+    log_path: Path,
+) -> int | None:
+    """Train up to ``args.steps``: log, checkpoint and export on their schedules. Returns the
+    signal (SIGINT, SIGTERM) that stopped it early, or None."""
     stop = {"signal": None}
 
     def on_signal(signum, _frame):
@@ -670,20 +662,83 @@ def main(argv=None) -> None:
             window.clear()
         if step % args.export_every == 0 or step == args.steps:
             save_ckpt()
-            export(args, ema, state, data_file, test, device, n_params)
+            export_now()
             save_ckpt()  # keep the eval history of this export
             t_last = time.perf_counter()  # export time is not training time
         elif step % args.ckpt_every == 0:
             save_ckpt()
             t_last = time.perf_counter()
     log_f.close()
+    return stop["signal"]
 
-    if stop["signal"] is not None:
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    device = pick_device(args.device)
+    device_desc = use_device(device, args.threads)
+    seed_everything(args.seed)
+
+    data_file, train, test = load_data(args.data)
+    train = train.to(device)
+    model = build_unet(args).to(device)
+    n_params = count_params(model)
+    train_step, opt = make_train_step(args, model, train, device)
+    if args.bench:
+        bench(args, train_step, n_params, device, device_desc)
+        return
+
+    ema = copy.deepcopy(model).requires_grad_(False)
+    ema.eval()
+
+    workdir: Path = args.workdir
+    workdir.mkdir(parents=True, exist_ok=True)
+    for stale in (
+        args.out.parent.glob(f".{args.out.name}.tmp-*") if args.out.parent.exists() else []
+    ):
+        shutil.rmtree(stale, ignore_errors=True)
+    ckpt_path = workdir / CKPT_NAME
+    log_path = workdir / LOG_NAME
+
+    state = {
+        "step": 0,
+        "seconds": 0.0,
+        "ema_loss": None,
+        "last_loss": None,
+        "eval": [],
+        "window": [],
+        "lr_schedule": [],
+        "n_train": len(train),
+        "device": device.type,
+        "device_desc": device_desc,
+    }
+    if ckpt_path.exists():
+        resume(args, ckpt_path, log_path, model, ema, opt, state)
+    elif args.init_from is not None:
+        init_from_export(args, log_path, model, ema, state)
+    else:
+        with open(log_path, "w", newline="") as f:
+            csv.writer(f).writerow(LOG_HEADER)
+        log("starting from scratch")
+    record_schedule(state, args)
+    log(
+        f"data={args.data} ({len(train)} images from {data_file.name}) channels={args.channels} "
+        f"layers_per_block={args.layers_per_block} params={n_params:,} batch={args.batch_size} "
+        f"lr={args.lr} device={device_desc} target steps={args.steps}"
+    )
+
+    def save_ckpt() -> None:
+        save_checkpoint(ckpt_path, args, model, ema, opt, state)
+
+    def export_now() -> None:
+        export(args, ema, state, data_file, test, device, n_params)
+
+    stopped_by = train_loop(args, state, model, ema, train_step, save_ckpt, export_now, log_path)
+    if stopped_by is not None:
         save_ckpt()
         log(f"stopped by signal at step {state['step']}; checkpoint saved to {ckpt_path}")
-        sys.exit(128 + stop["signal"])
+        sys.exit(128 + stopped_by)
     if state["step"] >= args.steps and not (args.out / "unet" / "config.json").exists():
-        export(args, ema, state, data_file, test, device, n_params)
+        export_now()
     log(f"done: {state['step']} steps, {state['seconds'] / 3600:.2f} h; prior in {args.out}")
 
 

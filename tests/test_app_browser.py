@@ -83,7 +83,7 @@ def run_spec(
     why = missing_tools()
     if why:
         pytest.skip(f"browser test skipped: {why}")
-    from app import toy_charts
+    from app import tradeoff_charts
 
     out = ARTIFACTS / folder
     if out.exists():
@@ -92,7 +92,7 @@ def run_spec(
     demo = app_main.build_demo()
     if preload:
         app_main.preload()
-    toy_charts.decomposition_points()  # once per process; not part of what the browser waits for
+    tradeoff_charts.decomposition_points()  # once per process; the browser does not wait for it
     _, url, _ = demo.launch(
         prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", **app_main.launch_kwargs()
     )

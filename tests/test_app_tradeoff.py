@@ -1,4 +1,4 @@
-"""The Midpoint trade-off tab (app/toy.py, app/toy_charts.py, app/tabs/tradeoff.py): one run's
+"""The Midpoint trade-off tab (app/tradeoff_*.py, app/tabs/tradeoff.py): one run's
 pictures and its animation's snapshots (the start and the end labelled as drawn), the SW chart
 from the committed sweep with words that follow its data, the decomposition chart, and two
 visitors (two gradio_client sessions) that do not see each other's runs."""
@@ -13,8 +13,8 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from app import toy, toy_charts  # noqa: E402
-from mgps.toy import EtaSweep, TeachingSettings, eta_verdict  # noqa: E402
+from app import tradeoff_charts, tradeoff_runs, tradeoff_scatter, tradeoff_text  # noqa: E402
+from mgps.mixture2d import EtaSweep, TeachingSettings, eta_verdict  # noqa: E402
 
 FAST = TeachingSettings(num_steps=20)
 
@@ -24,19 +24,20 @@ def _svg_only(fig) -> bool:
 
 
 def test_view_and_animation_frames_are_labelled_as_drawn():
-    view = toy.toy_view("mgps", eta=0.5, settings=FAST)
-    assert np.isfinite(view.sw) and "Wasserstein" in view.summary
-    snap = view.snapshots
-    names = [t.name for t in view.scatter.data]
+    run = tradeoff_runs.tradeoff_run("mgps", eta=0.5, settings=FAST)
+    assert np.isfinite(run.sw) and "Wasserstein" in tradeoff_text.run_summary(run)
+    snap = run.snapshots
+    scatter = tradeoff_scatter.scatter_figure(run)
+    names = [t.name for t in scatter.data]
     assert "exact posterior" in names and "prior" in names and "⟨a, x⟩ = y" in names
-    first, last = (toy.animation_figure(snap, k) for k in (0, len(snap) - 1))
+    first, last = (tradeoff_scatter.animation_figure(snap, k) for k in (0, len(snap) - 1))
     # the start: x_T is pure noise (drawn), no midpoint yet; the end: the samples, drawn
     assert "the start" in first.layout.title.text and "pure noise" in first.layout.title.text
     assert snap.times[0] == 1000 and np.std(first.data[3].x) > 0.8
     assert len(first.data[4].x) == 0  # no midpoint at the start
     assert "the end, t = 0: the samples" in last.layout.title.text
     np.testing.assert_allclose(last.data[3].x, np.round(snap.x_t[-1][:, 0], 3))
-    middle = toy.animation_figure(snap, 3)
+    middle = tradeoff_scatter.animation_figure(snap, 3)
     assert "midpoint ℓ = " in middle.layout.title.text and len(middle.data[4].x) > 0
     assert not np.array_equal(first.data[3].x, last.data[3].x)
     assert first.layout.xaxis.range == last.layout.xaxis.range
@@ -45,14 +46,16 @@ def test_view_and_animation_frames_are_labelled_as_drawn():
     assert x_lo <= prior_x.min() and x_hi >= prior_x.max()
     assert x_hi - x_lo < 1.3 * (prior_x.max() - prior_x.min())  # fitted, not a wide margin
     assert first.layout.xaxis.constrain == "domain"  # equal scales shrink the plot, not the data
-    dps = toy.toy_view("dps", settings=FAST).snapshots
-    assert not dps.mgps and len(toy.animation_figure(dps, 2).data) == 5  # no midpoint trace
-    for fig in (view.scatter, first, toy_charts.decomposition_figure(0.5)):
+    dps = tradeoff_runs.tradeoff_run("dps", settings=FAST).snapshots
+    assert (
+        not dps.mgps and len(tradeoff_scatter.animation_figure(dps, 2).data) == 5
+    )  # no midpoint trace
+    for fig in (scatter, first, tradeoff_charts.decomposition_figure(0.5)):
         assert _svg_only(fig)  # no WebGL traces: they would eat the editors' contexts
     with pytest.raises(ValueError, match="η must lie"):
-        toy.toy_view("mgps", eta=1.5)
+        tradeoff_runs.tradeoff_run("mgps", eta=1.5)
     with pytest.raises(ValueError, match="between modes"):
-        toy.settings_of(0.5, 100, 40)
+        tradeoff_runs.settings_of(0.5, 100, 40)
 
 
 def _sweep(sw, etas=(0.0, 0.5, 1.0)) -> EtaSweep:
@@ -63,49 +66,51 @@ def _sweep(sw, etas=(0.0, 0.5, 1.0)) -> EtaSweep:
 def test_sw_words_name_a_best_eta_only_where_the_intervals_separate_it():
     base = np.arange(6.0)
     clear = _sweep([base + 3, base + 1, base + 2 + 0.1 * base])
-    words = toy_charts.sw_words(clear)
+    words = tradeoff_charts.sw_words(clear)
     assert "η = 0.5" in words and "measurably best" in words and "Clearly worse" in words
     noisy = _sweep([base + 1.2, base + 1 + 0.5 * (-1) ** base, base + 2])
-    words = toy_charts.sw_words(noisy)
+    words = tradeoff_charts.sw_words(noisy)
     assert "measurably best" not in words and "do **not** separate" in words
     assert "Not distinguishable from it with 6 problems: η = 0" in words
-    end = toy_charts.sw_words(_sweep([base + 1, base + 2, base + 3]))
+    end = tradeoff_charts.sw_words(_sweep([base + 1, base + 2, base + 3]))
     assert "an end of the range" in end and "measurably" not in end
-    other = toy_charts.sw_words(clear, TeachingSettings(num_steps=50))
+    other = tradeoff_charts.sw_words(clear, TeachingSettings(num_steps=50))
     assert "not the sweep's" in other
     # the chart: each problem, the mean with its interval, the visitor's runs with its settings
     runs = [
-        toy_charts.YourRun(0.3, 0, FAST, 2.0),
-        toy_charts.YourRun(0.6, 1, TeachingSettings(), 9.0),  # other settings: not drawn
+        tradeoff_charts.YourRun(0.3, 0, FAST, 2.0),
+        tradeoff_charts.YourRun(0.6, 1, TeachingSettings(), 9.0),  # other settings: not drawn
     ]
-    fig = toy_charts.sw_figure(clear, 0.3, runs)
+    fig = tradeoff_charts.sw_figure(clear, 0.3, runs)
     mean, yours = fig.data[-2], fig.data[-1]
     assert list(mean.x) == [0.0, 0.5, 1.0] and mean.y[1] == pytest.approx(3.5)
     assert mean.error_y.array[1] > 0 and list(yours.x) == [0.3] and _svg_only(fig)
 
 
 def test_sweep_loader_reads_the_committed_sweep_and_explains_a_missing_one(tmp_path):
-    assert "missing" in toy_charts.load_sweep(tmp_path / "none.json")
+    assert "missing" in tradeoff_charts.load_sweep(tmp_path / "none.json")
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({**_sweep([[1.0, 2.0]] * 3).to_json(), "sw": [[1.0]]}))
-    assert "cannot be read" in toy_charts.load_sweep(bad)
-    assert "no sweep" in toy_charts.sw_figure(toy_charts.load_sweep(bad)).layout.title.text
-    sweep = toy_charts.load_sweep()
+    assert "cannot be read" in tradeoff_charts.load_sweep(bad)
+    assert (
+        "no sweep" in tradeoff_charts.sw_figure(tradeoff_charts.load_sweep(bad)).layout.title.text
+    )
+    sweep = tradeoff_charts.load_sweep()
     assert isinstance(sweep, EtaSweep), sweep
     assert len(sweep.problems) >= 10 and len(sweep.etas) >= 5 and "mgps tradeoff" in sweep.command
-    assert toy_charts.sweep_settings() == sweep.settings
+    assert tradeoff_charts.sweep_settings() == sweep.settings
     v = eta_verdict(sweep)
-    words = toy_charts.sw_words(sweep)
+    words = tradeoff_charts.sw_words(sweep)
     assert f"lowest mean SW is at η = {v.best:g}" in words
     assert ("measurably best" in words) == v.in_between
 
 
 def test_decomposition_chart_and_words():
-    fig = toy_charts.decomposition_figure(0.4)
+    fig = tradeoff_charts.decomposition_figure(0.4)
     names = [t.name for t in fig.data]
     assert len(names) == 4 and any("likelihood" in n for n in names)
     assert any("transition" in n for n in names) and any("surrogate" in n for n in names)
-    words = toy_charts.decomposition_words()
+    words = tradeoff_charts.decomposition_words()
     assert "cross at η ≈" in words and "a U" in words and "reproduces" in words
 
 
@@ -117,7 +122,7 @@ def served(app_main, tmp_path, monkeypatch):
     sweep = _sweep(np.arange(9.0).reshape(3, 3) + 1)
     path = tmp_path / "teaching.json"
     path.write_text(json.dumps(sweep.to_json()))
-    monkeypatch.setattr(toy_charts, "SWEEP_PATH", path)
+    monkeypatch.setattr(tradeoff_charts, "SWEEP_PATH", path)
     demo = app_main.build_demo()
     _, url, _ = demo.launch(
         prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", **app_main.launch_kwargs()

@@ -260,7 +260,7 @@ def test_images_table_on_tiny_prior(tiny_pixel_prior_dir, image_file, tmp_path):
 
 
 def test_exact_digits_benchmark_tiny(tmp_path):
-    from mgps.paper.exact_images import exact_table
+    from mgps.paper.exact_table import exact_table
 
     result = exact_table(
         tmp_path,

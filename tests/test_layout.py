@@ -151,10 +151,10 @@ def _ignored(ref: str) -> bool:
 
 
 def test_nothing_cites_a_file_that_is_not_in_the_repository():
-    """A path into the repository (``mgps/…``, ``scripts/…``, ``docs/…``; also the former
-    ``benchmarks/``) must exist, and a Markdown document named on its own must be one of the
-    repository's or one the code writes; the recovered specification the project was built
-    from is never cited (the project's own notes are ``docs/algorithms.md``)."""
+    """A path into the repository (``mgps/…``, ``scripts/…``, ``docs/…``; also ``benchmarks/``,
+    a folder the repository does not have) must exist, and a Markdown document named on its own
+    must be one of the repository's or one the code writes; the recovered specification the
+    project was built from is never cited (the project's own notes are ``docs/algorithms.md``)."""
     files = _repository_files()
     dirs = {str(parent) for f in files for parent in Path(f).parents}
     top = {f.split("/")[0] for f in files} | {"benchmarks"}

@@ -31,7 +31,7 @@ def test_shipped_digit_classifier_labels_digits_and_rejects_noise_and_noisy_digi
         predicted_labels,
         right_label,
     )
-    from mgps.paper.exact_images import held_out_digit_labels, held_out_digits
+    from mgps.paper.exact_table import held_out_digit_labels, held_out_digits
 
     model, card = load_classifier("digits")
     digits, labels = held_out_digits(200, 300), held_out_digit_labels(200, 300)

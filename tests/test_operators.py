@@ -16,7 +16,6 @@ import mgps
 from mgps.operators import MatrixOperator, dense_matrix, has_svd, measure, svd_regularized_solve
 from mgps.operators.blur import (
     ReflectBlur,
-    cgls,
     gaussian_kernel_1d,
     motion_blur_kernel,
     scaled_kernel_geometry,
@@ -24,6 +23,7 @@ from mgps.operators.blur import (
 from mgps.operators.jpeg import dct_matrix, differentiable_round, quality_to_factor
 from mgps.operators.masks import box_bounds
 from mgps.operators.nonlinear_blur import KernelWizard
+from mgps.operators.solve import cgls
 
 f64 = torch.float64
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])

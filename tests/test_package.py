@@ -114,7 +114,7 @@ def test_hub_priors_name_their_revision_in_the_registry_and_the_space():
     ``repo`` while it is the default branch, ``repo file1,file2 sha`` once a commit is pinned."""
     import re
 
-    from mgps.priors.loading import _HUB_PRIORS
+    from mgps.priors.sources import _HUB_PRIORS
 
     front = (ROOT / "README.md").read_text().split("---")[1]
     block = front.split("preload_from_hub:\n", 1)[1]

@@ -10,7 +10,7 @@ import mgps
 from app import restoring
 from mgps.cli import main
 from mgps.metrics import psnr
-from mgps.paper.exact_images import held_out_digits
+from mgps.paper.exact_table import held_out_digits
 from mgps.pipeline import prepare, restore
 from mgps.utils.assets import ASSETS_DIR
 

@@ -1,7 +1,7 @@
 """Why there is a midpoint trade-off (mgps.tradeoff; docs/algorithms.md §8): the two sources of
 the surrogate's error on Example 3.2's Gaussian, each checked against a Monte-Carlo run of the
 chain that shares nothing with the moment recursion but the time grid; and the teaching
-sweep's statistics (mgps.toy.eta_verdict)."""
+sweep's statistics (mgps.mixture2d.eta_verdict)."""
 
 import math
 
@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from mgps.metrics import gaussian_w2
+from mgps.mixture2d import EtaSweep, TeachingSettings, eta_verdict
 from mgps.priors.gaussian_mixture import default_toy_alphas_cumprod
 from mgps.schedules import spaced_timesteps
-from mgps.toy import EtaSweep, TeachingSettings, eta_verdict
 from mgps.tradeoff import ERRORS, decomposition, eta_curve, random_instance, surrogate_moments
 
 

@@ -17,7 +17,7 @@ import gradio as gr
 
 import mgps
 
-from .. import catalog, comparing, status, widgets
+from .. import catalog, comparing, run_stop, status, widgets
 from ..device import HEAVY, gpu, sampling_jobs
 
 __all__ = ["build"]
@@ -86,7 +86,7 @@ def build(tab: gr.Tab | None = None, carry_from: gr.ImageEditor | None = None) -
                 label=f"Samplers (at most {catalog.MAX_COMPARE}), all from the same initial noise",
                 elem_id="compare-samplers",
             )
-            controls = widgets.run_controls("compare", "Compare")
+            controls = run_stop.run_controls("compare", "Compare")
             compat = gr.Markdown(
                 _compat_note(catalog.DEFAULT_OPERATOR, prior0, chosen0),
                 elem_classes=["mgps-note"],
@@ -154,7 +154,7 @@ def build(tab: gr.Tab | None = None, carry_from: gr.ImageEditor | None = None) -
         object_fit="contain",
     )
     state = controls.status
-    runs = widgets.Runs()
+    runs = run_stop.Runs()
 
     def run_compare(
         editor: Any,
@@ -215,7 +215,7 @@ def build(tab: gr.Tab | None = None, carry_from: gr.ImageEditor | None = None) -
 
         yield from runs.stream(request, state, _gpu_compare(job), render, stopped)
 
-    widgets.wire_run(
+    run_stop.wire_run(
         controls,
         runs,
         widgets.with_keywords(run_compare, list(inputs.operator_controls)),

@@ -13,7 +13,7 @@ from typing import Any
 
 import gradio as gr
 
-from .. import catalog, ecg_runs, status, widgets
+from .. import catalog, ecg_runs, run_stop, status, widgets
 from ..device import HEAVY, gpu, sampling_jobs
 
 __all__ = ["build"]
@@ -60,7 +60,7 @@ def build() -> None:
                 info="pixel-space samplers that can run the task",
                 elem_id="ecg-sampler",
             )
-            controls = widgets.run_controls("ecg")
+            controls = run_stop.run_controls("ecg")
             window = gr.Slider(
                 0,
                 n_windows - 1,
@@ -107,7 +107,7 @@ def build() -> None:
                 elem_id="ecg-table",
             )
     state = controls.status
-    runs = widgets.Runs()
+    runs = run_stop.Runs()
 
     def run_ecg(
         window: int,
@@ -149,7 +149,7 @@ def build() -> None:
 
         yield from runs.stream(request, state, _gpu_ecg(job), render, stopped)
 
-    widgets.wire_run(
+    run_stop.wire_run(
         controls,
         runs,
         run_ecg,

@@ -9,14 +9,15 @@ sit at the top of the settings; the sampler's parameters are in a collapsed "Adv
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 
 import mgps
 
-from .. import catalog, own_image_widgets, restoring, status, widgets
+from .. import catalog, own_image_widgets, restoring, run_stop, status, widgets
 from ..device import HEAVY, gpu, sampling_jobs
 
 __all__ = ["build"]
@@ -46,60 +47,109 @@ def _compat_note(operator: str, prior: str, sampler: str | None) -> str:
     return "\n\n".join(lines)
 
 
-def build() -> gr.ImageEditor:
-    """Lay out and wire the tab (inside the enclosing ``gr.Tab``); return its image editor
-    (Compare carries its image over)."""
-    prior0 = catalog.default_prior()
-    with gr.Row():
-        with gr.Column(scale=5):
-            editor = widgets.editor(
-                "restore",
-                "Image: upload yours, pick an example, or draw on a blank canvas",
-            )
-            own = own_image_widgets.drawing_controls("restore", "restore-editor")
-            example_set = own_image_widgets.examples(editor, prior0, "restore", own)
-            with gr.Row(equal_height=True):  # what a run streams, under the image
-                x0 = widgets.image("x̂0: estimate of the clean image", "restore-x0", height=230)
-                midpoint = widgets.image(
-                    "midpoint sample x_ℓ (MGPS)", "restore-midpoint", height=230
-                )
-                x_t = widgets.image("x_t: the noisy state", "restore-xt", height=230)
-        with gr.Column(scale=4):
-            prior, operator = widgets.prior_and_operator("restore", prior0)
-            sampler = gr.Dropdown(
-                choices=catalog.sampler_choices(catalog.DEFAULT_OPERATOR, prior0),
-                value=catalog.DEFAULT_SAMPLER,
-                label="Sampler",
-                elem_id="restore-sampler",
-            )
-            controls = widgets.run_controls("restore")
-            own_image_widgets.mode_controls("restore", own)
-            compat = gr.Markdown(
-                _compat_note(catalog.DEFAULT_OPERATOR, prior0, catalog.DEFAULT_SAMPLER),
-                elem_classes=["mgps-note"],
-            )
-            inputs = widgets.problem_controls(
-                "restore", editor, prior, operator, catalog.DEFAULT_SAMPLES
-            )
-            own_image_widgets.sigma_estimate("restore", own)
-            sampler_groups: dict[str, gr.Group] = {}
-            sampler_controls: dict[str, gr.components.Component] = {}
-            with gr.Accordion("Advanced: sampler settings", open=False, elem_id="restore-advanced"):
-                gr.Markdown(
-                    "They start at the paper's settings for the degradation; the steps are "
-                    "CPU-friendly (the paper uses 1000 for most baselines).",
-                    elem_classes=["mgps-note"],
-                )
-                for e in mgps.SAMPLERS:
-                    values = catalog.initial_values(e.name, catalog.DEFAULT_OPERATOR)
-                    with gr.Group(visible=e.name == catalog.DEFAULT_SAMPLER) as group:
-                        gr.Markdown(f"**{e.label}**: {e.reference}", elem_classes=["mgps-note"])
-                        for p in e.params:
-                            key = f"{e.name}__{p.name}"
-                            sampler_controls[key] = widgets.control(
-                                p, values[p.name], f"restore-{e.name}-{p.name}"
-                            )
-                    sampler_groups[e.name] = group
+@dataclass
+class _Image:
+    """The image column: the editor with its own-image controls and examples, and what a run
+    streams under it."""
+
+    editor: gr.ImageEditor
+    own: own_image_widgets.OwnImage
+    example_set: Any
+    x0: gr.Image
+    midpoint: gr.Image
+    x_t: gr.Image
+
+
+@dataclass
+class _Settings:
+    """The settings column: prior, degradation, sampler, Run / Stop, the problem's controls and
+    the sampler's parameters (``sampler_controls`` keyed ``<sampler>__<param>``)."""
+
+    prior: gr.Dropdown
+    operator: gr.Dropdown
+    sampler: gr.Dropdown
+    controls: run_stop.RunControls
+    compat: gr.Markdown
+    inputs: widgets.ProblemInputs
+    sampler_groups: dict[str, gr.Group]
+    sampler_controls: dict[str, gr.components.Component]
+
+
+@dataclass
+class _Results:
+    """What a finished run shows under both columns."""
+
+    observation: gr.Image
+    restoration: gr.Image
+    slider: gr.ImageSlider
+    gallery: gr.Gallery
+    table: gr.Markdown
+    download: gr.DownloadButton
+    metrics: gr.JSON
+
+
+def _image_column(prior0: str) -> _Image:
+    editor = widgets.editor(
+        "restore",
+        "Image: upload yours, pick an example, or draw on a blank canvas",
+    )
+    own = own_image_widgets.drawing_controls("restore", "restore-editor")
+    example_set = own_image_widgets.examples(editor, prior0, "restore", own)
+    with gr.Row(equal_height=True):  # what a run streams, under the image
+        x0 = widgets.image("x̂0: estimate of the clean image", "restore-x0", height=230)
+        midpoint = widgets.image("midpoint sample x_ℓ (MGPS)", "restore-midpoint", height=230)
+        x_t = widgets.image("x_t: the noisy state", "restore-xt", height=230)
+    return _Image(editor, own, example_set, x0, midpoint, x_t)
+
+
+def _sampler_settings() -> tuple[dict[str, gr.Group], dict[str, gr.components.Component]]:
+    """The "Advanced" section: one group of controls per sampler, the chosen one visible."""
+    sampler_groups: dict[str, gr.Group] = {}
+    sampler_controls: dict[str, gr.components.Component] = {}
+    with gr.Accordion("Advanced: sampler settings", open=False, elem_id="restore-advanced"):
+        gr.Markdown(
+            "They start at the paper's settings for the degradation; the steps are "
+            "CPU-friendly (the paper uses 1000 for most baselines).",
+            elem_classes=["mgps-note"],
+        )
+        for e in mgps.SAMPLERS:
+            values = catalog.initial_values(e.name, catalog.DEFAULT_OPERATOR)
+            with gr.Group(visible=e.name == catalog.DEFAULT_SAMPLER) as group:
+                gr.Markdown(f"**{e.label}**: {e.reference}", elem_classes=["mgps-note"])
+                for p in e.params:
+                    key = f"{e.name}__{p.name}"
+                    sampler_controls[key] = widgets.control(
+                        p, values[p.name], f"restore-{e.name}-{p.name}"
+                    )
+            sampler_groups[e.name] = group
+    return sampler_groups, sampler_controls
+
+
+def _settings_column(image: _Image, prior0: str) -> _Settings:
+    prior, operator = widgets.prior_and_operator("restore", prior0)
+    sampler = gr.Dropdown(
+        choices=catalog.sampler_choices(catalog.DEFAULT_OPERATOR, prior0),
+        value=catalog.DEFAULT_SAMPLER,
+        label="Sampler",
+        elem_id="restore-sampler",
+    )
+    controls = run_stop.run_controls("restore")
+    own_image_widgets.mode_controls("restore", image.own)
+    compat = gr.Markdown(
+        _compat_note(catalog.DEFAULT_OPERATOR, prior0, catalog.DEFAULT_SAMPLER),
+        elem_classes=["mgps-note"],
+    )
+    inputs = widgets.problem_controls(
+        "restore", image.editor, prior, operator, catalog.DEFAULT_SAMPLES
+    )
+    own_image_widgets.sigma_estimate("restore", image.own)
+    sampler_groups, sampler_controls = _sampler_settings()
+    return _Settings(
+        prior, operator, sampler, controls, compat, inputs, sampler_groups, sampler_controls
+    )
+
+
+def _results_panel() -> _Results:
     with gr.Row(equal_height=True):
         observation = widgets.image("Observation y", "restore-observation")
         restoration = widgets.image(
@@ -131,11 +181,34 @@ def build() -> gr.ImageEditor:
     )
     with gr.Accordion("Raw metrics (JSON)", open=False):
         metrics = gr.JSON(label="metrics")
+    return _Results(observation, restoration, slider, gallery, table, download, metrics)
 
-    params_of = {**inputs.operator_controls, **sampler_controls}
-    assert len(params_of) == len(inputs.operator_controls) + len(sampler_controls), "name clash"
-    state = controls.status
-    runs = widgets.Runs()
+
+def build() -> gr.ImageEditor:
+    """Lay out and wire the tab (inside the enclosing ``gr.Tab``); return its image editor
+    (Compare carries its image over)."""
+    prior0 = catalog.default_prior()
+    with gr.Row():
+        with gr.Column(scale=5):
+            image = _image_column(prior0)
+        with gr.Column(scale=4):
+            settings = _settings_column(image, prior0)
+    run_event = _wire_run(image, settings, _results_panel())
+    _wire_choices(image, settings)
+    _wire_estimate(settings, run_event)
+    _wire_presets(settings)
+    return image.editor
+
+
+def _restore_handler(
+    image: _Image, settings: _Settings, shown: _Results, runs: run_stop.Runs
+) -> Callable[..., Iterator[dict[Any, Any]]]:
+    """The Run handler: it streams x̂0, the midpoint and x_t, then the results; on Stop it
+    shows the last step's x̂0."""
+    inputs, state = settings.inputs, settings.controls.status
+    x0, midpoint, x_t = image.x0, image.midpoint, image.x_t
+    observation, restoration, slider = shown.observation, shown.restoration, shown.slider
+    gallery, table, metrics, download = shown.gallery, shown.table, shown.metrics, shown.download
 
     def run_restore(
         editor: Any,
@@ -233,23 +306,35 @@ def build() -> gr.ImageEditor:
 
         yield from runs.stream(request, state, _gpu_restore(job), render, stopped)
 
-    outputs = [state, observation, x0, midpoint, x_t, restoration, gallery, table, metrics]
-    outputs += [slider, download]  # after the first nine, which API clients read by position
-    run_event = widgets.wire_run(
-        controls,
+    return run_restore
+
+
+def _wire_run(image: _Image, settings: _Settings, shown: _Results) -> Any:
+    """Run (one keyword per operator and sampler parameter for API clients) and Stop."""
+    inputs, sampler_controls = settings.inputs, settings.sampler_controls
+    params_of = {**inputs.operator_controls, **sampler_controls}
+    assert len(params_of) == len(inputs.operator_controls) + len(sampler_controls), "name clash"
+    runs = run_stop.Runs()
+    run_restore = _restore_handler(image, settings, shown, runs)
+    # the first nine outputs in this order: API clients read them by position
+    outputs = [settings.controls.status, shown.observation, image.x0, image.midpoint, image.x_t]
+    outputs += [shown.restoration, shown.gallery, shown.table, shown.metrics]
+    outputs += [shown.slider, shown.download]
+    return run_stop.wire_run(
+        settings.controls,
         runs,
         widgets.with_keywords(run_restore, list(params_of)),
         inputs=[
-            editor,
-            operator,
-            prior,
-            sampler,
+            image.editor,
+            settings.operator,
+            settings.prior,
+            settings.sampler,
             inputs.sigma_y,
             inputs.num_samples,
             inputs.seed,
-            own.input_mode,
-            own.strokes,
-            own.read,
+            image.own.input_mode,
+            image.own.strokes,
+            image.own.read,
         ],
         inputs_kwargs=params_of,
         outputs=outputs,
@@ -259,12 +344,17 @@ def build() -> gr.ImageEditor:
         show_progress="hidden",
     )
 
-    # --- widgets that follow the choices
+
+def _wire_choices(image: _Image, settings: _Settings) -> None:
+    """The widgets that follow the choices: the problem's controls, the own-image controls,
+    the sampler's group, the samplers offered and the compatibility note."""
+    inputs, prior, operator = settings.inputs, settings.prior, settings.operator
+    sampler, sampler_groups, compat = settings.sampler, settings.sampler_groups, settings.compat
     widgets.wire_problem_inputs(inputs)
     own_image_widgets.wire(
-        own,
-        example_set,
-        editor,
+        image.own,
+        image.example_set,
+        image.editor,
         prior,
         operator,
         inputs.sigma_y,
@@ -297,7 +387,11 @@ def build() -> gr.ImageEditor:
             api_visibility="private",
         )
 
-    # the time estimate follows the sampler, the prior, the steps and the samples
+
+def _wire_estimate(settings: _Settings, run_event: Any) -> None:
+    """The time estimate follows the sampler, the prior, the steps and the samples."""
+    prior, sampler, inputs = settings.prior, settings.sampler, settings.inputs
+    sampler_controls, controls = settings.sampler_controls, settings.controls
     steps_keys = [k for k in sampler_controls if k.endswith("__num_steps")]
 
     def on_estimate(prior_name: str, s: str, n: int, *steps: Any) -> str:
@@ -319,8 +413,11 @@ def build() -> gr.ImageEditor:
         on_estimate, estimate_inputs, controls.estimate, queue=False, api_visibility="private"
     )
 
-    # per-task presets: a new degradation sets the sampler parameters that have a per-task
-    # setting for some degradation (to the new one's, or the default); the others are kept
+
+def _wire_presets(settings: _Settings) -> None:
+    """Per-task presets: a new degradation sets the sampler parameters that have a per-task
+    setting for some degradation (to the new one's, or the default); the others are kept."""
+    operator, sampler_controls = settings.operator, settings.sampler_controls
     preset_keys = [
         k
         for k in sampler_controls
@@ -341,4 +438,3 @@ def build() -> gr.ImageEditor:
         queue=False,
         api_visibility="private",
     )
-    return editor

@@ -19,7 +19,7 @@ from typing import Any
 
 import gradio as gr
 
-from .. import toy, toy_charts, widgets
+from .. import tradeoff_charts, tradeoff_runs, tradeoff_scatter, tradeoff_text, widgets
 
 __all__ = ["build"]
 
@@ -37,8 +37,8 @@ MAX_YOURS = 200  # a visitor's runs kept for the chart
 
 def build(tab: gr.Tab) -> None:
     """Lay out and wire the tab (inside ``tab``, whose first visit draws the default run)."""
-    sweep = toy_charts.load_sweep()
-    start = toy_charts.sweep_settings()
+    sweep = tradeoff_charts.load_sweep()
+    start = tradeoff_charts.sweep_settings()
     gr.Markdown(INTRO)
     with gr.Row():
         with gr.Column(scale=2, min_width=250):
@@ -47,7 +47,10 @@ def build(tab: gr.Tab) -> None:
             )
             with gr.Row(equal_height=True):
                 sampler = gr.Dropdown(
-                    choices=toy.toy_samplers(), value="mgps", label="Sampler", min_width=110
+                    choices=tradeoff_runs.toy_samplers(),
+                    value="mgps",
+                    label="Sampler",
+                    min_width=110,
                 )
                 seed = gr.Number(
                     value=0, precision=0, minimum=0, maximum=10_000, label="Problem", min_width=80
@@ -68,7 +71,7 @@ def build(tab: gr.Tab) -> None:
             with gr.Row(equal_height=True):
                 frame = gr.Slider(
                     0,
-                    toy.SNAPSHOTS + 1,
+                    tradeoff_runs.SNAPSHOTS + 1,
                     value=0,
                     step=1,
                     label=FRAME_LABEL,
@@ -80,11 +83,11 @@ def build(tab: gr.Tab) -> None:
     with gr.Row():
         with gr.Column():
             sw_plot = gr.Plot(
-                toy_charts.sw_figure(sweep),
+                tradeoff_charts.sw_figure(sweep),
                 label="SW against η (2-D mixture)",
                 elem_id="tradeoff-sw",
             )
-            sw_words = gr.Markdown(toy_charts.sw_words(sweep), elem_id="tradeoff-sw-words")
+            sw_words = gr.Markdown(tradeoff_charts.sw_words(sweep), elem_id="tradeoff-sw-words")
         with gr.Column():
             why_plot = gr.Plot(
                 label="Why: the two sources of the error (Example 3.2)",
@@ -92,7 +95,7 @@ def build(tab: gr.Tab) -> None:
             )
             why_words = gr.Markdown(elem_id="tradeoff-decomposition-words")
     snapshots = gr.State(None)
-    yours = gr.State([])  # this visitor's MGPS runs (toy_charts.YourRun), for the SW chart
+    yours = gr.State([])  # this visitor's MGPS runs (tradeoff_charts.YourRun), for the SW chart
 
     def run_toy(
         sampler: str,
@@ -101,30 +104,30 @@ def build(tab: gr.Tab) -> None:
         sigma_y: float,
         steps: int,
         spacing: float,
-        mine: list[toy_charts.YourRun] | None,
+        mine: list[tradeoff_charts.YourRun] | None,
     ) -> dict[Any, Any]:
         """Run a sampler on the 2-D problem; draw it, and this visitor's runs on the sweep."""
         try:
-            settings = toy.settings_of(sigma_y, steps, spacing, base=start)
-            view = toy.toy_view(sampler, eta, int(seed or 0), settings)
+            settings = tradeoff_runs.settings_of(sigma_y, steps, spacing, base=start)
+            one = tradeoff_runs.tradeoff_run(sampler, eta, int(seed or 0), settings)
         except Exception as err:  # noqa: BLE001
             raise widgets.user_error(err) from None
         mine = list(mine or [])
         if sampler == "mgps":
-            mine = [*mine, toy_charts.YourRun(float(eta), int(seed or 0), settings, view.sw)]
+            mine = [*mine, tradeoff_charts.YourRun(float(eta), int(seed or 0), settings, one.sw)]
             mine = mine[-MAX_YOURS:]
-        snap = view.snapshots
+        snap = one.snapshots
         return {
-            summary: view.summary,
-            scatter: view.scatter,
-            animation: toy.animation_figure(snap, 0),
+            summary: tradeoff_text.run_summary(one),
+            scatter: tradeoff_scatter.scatter_figure(one),
+            animation: tradeoff_scatter.animation_figure(snap, 0),
             frame: gr.update(maximum=len(snap) - 1, value=0),
             snapshots: snap,
             yours: mine,
-            sw_plot: toy_charts.sw_figure(sweep, eta, mine),
-            sw_words: toy_charts.sw_words(sweep, settings),
-            why_plot: toy_charts.decomposition_figure(eta),
-            why_words: toy_charts.decomposition_words(),
+            sw_plot: tradeoff_charts.sw_figure(sweep, eta, mine),
+            sw_words: tradeoff_charts.sw_words(sweep, settings),
+            why_plot: tradeoff_charts.decomposition_figure(eta),
+            why_words: tradeoff_charts.decomposition_words(),
         }
 
     ins = [sampler, eta, seed, sigma_y, steps, spacing, yours]
@@ -146,14 +149,14 @@ def build(tab: gr.Tab) -> None:
     run.click(run_toy, ins, outs, api_name="tradeoff", **common)
     eta.release(run_toy, ins, outs, api_visibility="private", trigger_mode="always_last", **common)
 
-    def first_visit(snap: toy.Snapshots | None, *values: Any) -> Any:
+    def first_visit(snap: tradeoff_runs.Snapshots | None, *values: Any) -> Any:
         return run_toy(*values) if snap is None else gr.skip()
 
     tab.select(first_visit, [snapshots, *ins], outs, api_visibility="private", **common)
 
     # --- the animation: a server-side slider, and Play streaming the snapshots
-    def show(snap: toy.Snapshots | None, k: int) -> Any:
-        return gr.skip() if snap is None else toy.animation_figure(snap, int(k))
+    def show(snap: tradeoff_runs.Snapshots | None, k: int) -> Any:
+        return gr.skip() if snap is None else tradeoff_scatter.animation_figure(snap, int(k))
 
     light: dict[str, Any] = dict(
         concurrency_limit=None, concurrency_id="toy-animation", show_progress="hidden"
@@ -167,12 +170,12 @@ def build(tab: gr.Tab) -> None:
         **light,
     )
 
-    def play_frames(snap: toy.Snapshots | None, k: int) -> Iterator[dict[Any, Any]]:
+    def play_frames(snap: tradeoff_runs.Snapshots | None, k: int) -> Iterator[dict[Any, Any]]:
         if snap is None:
             return
         start = int(k) if int(k) < len(snap) - 1 else 0  # at the end: play again
         for j in range(start, len(snap)):
-            yield {animation: toy.animation_figure(snap, j), frame: j}
+            yield {animation: tradeoff_scatter.animation_figure(snap, j), frame: j}
             time.sleep(PLAY_DELAY)
 
     play_event = play.click(

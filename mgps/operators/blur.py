@@ -10,8 +10,9 @@ Gaussian is symmetric so the two agree), so the output has the size of the input
 Its **true adjoint** is ``Aᵀ = Pᵀ ∘ Cᵀ``: ``Cᵀ`` is a full convolution (``conv_transpose2d``)
 and ``Pᵀ`` folds the padded border back onto the pixels it was copied from (a scatter-add
 with the reflection index map). These operators have no cheap SVD, so ``A⁺`` is computed
-iteratively: **CGLS** (conjugate gradients on the normal equations ``AᵀA x = Aᵀ y``,
-started from 0), which converges to the minimum-norm least-squares solution ``A⁺ y``. It
+iteratively: **CGLS** (:func:`mgps.operators.solve.cgls`: conjugate gradients on the normal
+equations ``AᵀA x = Aᵀ y``, started from 0), which converges to the minimum-norm least-squares
+solution ``A⁺ y``. It
 stops when ``‖y − A x‖ ≤ rtol ‖y‖`` or ``‖Aᵀ(y − A x)‖ ≤ rtol ‖Aᵀ y‖`` (defaults ``rtol =
 1e-6``, at most 500 iterations), so ``A A⁺ A ≈ A`` to that tolerance. Blur is severely
 ill-conditioned: for a noisy ``y`` the exact ``A⁺ y`` amplifies the noise, and the iteration cap
@@ -45,7 +46,7 @@ border: reflect padding keeps the image's brightness at the edges, zero padding 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -55,6 +56,7 @@ from torch import Tensor
 from ..registry import OPERATORS, Param
 from .base import SVDOperator
 from .image_base import ImageOperator, describe_shape, image_shape
+from .solve import cgls
 
 __all__ = [
     "ReflectBlur",
@@ -62,7 +64,6 @@ __all__ = [
     "gaussian_kernel_1d",
     "motion_blur_kernel",
     "scaled_kernel_geometry",
-    "cgls",
     "gaussian_blur",
     "motion_blur",
     "gaussian_blur_svd",
@@ -164,57 +165,6 @@ def _support_radius(kernel: Tensor) -> tuple[int, int]:
     rows, cols = torch.nonzero(kernel, as_tuple=True)
     centre_r, centre_c = kernel.shape[0] // 2, kernel.shape[1] // 2
     return int((rows - centre_r).abs().max()), int((cols - centre_c).abs().max())
-
-
-# --------------------------------------------------------------------------- CGLS
-
-
-@torch.no_grad()
-def cgls(
-    apply_A: Callable[[Tensor], Tensor],
-    apply_A_adjoint: Callable[[Tensor], Tensor],
-    y: Tensor,
-    *,
-    rtol: float = 1e-6,
-    max_iter: int = 500,
-) -> Tensor:
-    """Minimum-norm least-squares solution of ``A x = y`` by CGLS, batched, started from 0.
-
-    Conjugate gradients on ``AᵀA x = Aᵀ y`` in the numerically stable CGLS form. Each batch
-    item stops on its own when ``‖y − A x‖ ≤ rtol ‖y‖`` or ``‖Aᵀ(y − A x)‖ ≤ rtol ‖Aᵀ y‖``.
-    Not differentiable (runs without autograd).
-    """
-
-    def sq_norm(v: Tensor) -> Tensor:
-        return v.flatten(1).pow(2).sum(1)
-
-    def per_sample(v: Tensor, like: Tensor) -> Tensor:
-        return v.reshape(-1, *([1] * (like.ndim - 1)))
-
-    residual = y.clone()
-    s = apply_A_adjoint(residual)
-    x = torch.zeros_like(s)
-    direction = s.clone()
-    gamma = sq_norm(s)
-    y_norm, s0_norm = sq_norm(y).sqrt(), gamma.sqrt()
-    active = (y_norm > 0) & (s0_norm > 0)
-    for _ in range(int(max_iter)):
-        if not bool(active.any()):
-            break
-        q = apply_A(direction)
-        delta = sq_norm(q)
-        step_ok = active & (delta > 0)
-        alpha = torch.where(step_ok, gamma / torch.where(step_ok, delta, 1.0), 0.0)
-        x = x + per_sample(alpha, x) * direction
-        residual = residual - per_sample(alpha, residual) * q
-        s = apply_A_adjoint(residual)
-        gamma_new = sq_norm(s)
-        done = (sq_norm(residual).sqrt() <= rtol * y_norm) | (gamma_new.sqrt() <= rtol * s0_norm)
-        active = active & step_ok & ~done
-        beta = torch.where(active, gamma_new / torch.where(active, gamma, 1.0), 0.0)
-        direction = s + per_sample(beta, s) * direction
-        gamma = gamma_new
-    return x
 
 
 # --------------------------------------------------------------------------- reflect blur

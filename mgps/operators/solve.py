@@ -15,6 +15,9 @@ the previous call's solution (the systems change slowly from one diffusion step 
 until ``‖b − M δ‖ ≤ rtol ‖b‖`` (default ``rtol = 1e-4``) or ``max_iter`` iterations (default
 100). The smallest ``μ`` (noisiest steps, where ``AᵀA + μI`` is nearly singular) may stop at
 the cap; the iteration count of the last solve is kept in ``last_iterations``.
+
+The pseudo-inverse ``A⁺ y`` of an operator without an SVD (the reflect-padded blurs'
+``A_pinv``) is :func:`cgls`: conjugate gradients on the normal equations, started from 0.
 """
 
 from __future__ import annotations
@@ -26,7 +29,14 @@ from torch import Tensor
 
 from .base import has_svd, svd_regularized_solve
 
-__all__ = ["conjugate_gradient", "RegularizedSolver", "GramSolver", "CG_RTOL", "CG_MAX_ITER"]
+__all__ = [
+    "conjugate_gradient",
+    "cgls",
+    "RegularizedSolver",
+    "GramSolver",
+    "CG_RTOL",
+    "CG_MAX_ITER",
+]
 
 CG_RTOL = 1e-4
 CG_MAX_ITER = 100
@@ -75,6 +85,51 @@ def conjugate_gradient(
         direction = residual + _per_sample(beta, residual) * direction
         gamma = gamma_new
     return x, iterations
+
+
+@torch.no_grad()
+def cgls(
+    apply_A: Callable[[Tensor], Tensor],
+    apply_A_adjoint: Callable[[Tensor], Tensor],
+    y: Tensor,
+    *,
+    rtol: float = 1e-6,
+    max_iter: int = 500,
+) -> Tensor:
+    """Minimum-norm least-squares solution of ``A x = y`` by CGLS, batched, started from 0.
+
+    Conjugate gradients on ``AᵀA x = Aᵀ y`` in the numerically stable CGLS form. Each batch
+    item stops on its own when ``‖y − A x‖ ≤ rtol ‖y‖`` or ``‖Aᵀ(y − A x)‖ ≤ rtol ‖Aᵀ y‖``.
+    Not differentiable (runs without autograd).
+    """
+
+    def sq_norm(v: Tensor) -> Tensor:
+        return v.flatten(1).pow(2).sum(1)
+
+    residual = y.clone()
+    s = apply_A_adjoint(residual)
+    x = torch.zeros_like(s)
+    direction = s.clone()
+    gamma = sq_norm(s)
+    y_norm, s0_norm = sq_norm(y).sqrt(), gamma.sqrt()
+    active = (y_norm > 0) & (s0_norm > 0)
+    for _ in range(int(max_iter)):
+        if not bool(active.any()):
+            break
+        q = apply_A(direction)
+        delta = sq_norm(q)
+        step_ok = active & (delta > 0)
+        alpha = torch.where(step_ok, gamma / torch.where(step_ok, delta, 1.0), 0.0)
+        x = x + _per_sample(alpha, x) * direction
+        residual = residual - _per_sample(alpha, residual) * q
+        s = apply_A_adjoint(residual)
+        gamma_new = sq_norm(s)
+        done = (sq_norm(residual).sqrt() <= rtol * y_norm) | (gamma_new.sqrt() <= rtol * s0_norm)
+        active = active & step_ok & ~done
+        beta = torch.where(active, gamma_new / torch.where(active, gamma, 1.0), 0.0)
+        direction = s + _per_sample(beta, s) * direction
+        gamma = gamma_new
+    return x
 
 
 class RegularizedSolver:

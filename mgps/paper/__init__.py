@@ -8,7 +8,7 @@ library itself (samplers, operators, priors, pipeline), which never imports it:
   computed by :mod:`mgps.tradeoff`);
 * :mod:`mgps.paper.tradeoff` — the trade-off tab's teaching sweep (2-D mixture, SW against η);
 * :mod:`mgps.paper.images` — every sampler × operator on a folder of images;
-* :mod:`mgps.paper.exact_images` — samplers against the exact posterior of ``digits-exact``;
+* :mod:`mgps.paper.exact_table` — samplers against the exact posterior of ``digits-exact``;
 * :mod:`mgps.paper.ecg` — the ECG table (paper §4, Tables 4 and 14, on synthetic ECGs);
 * :mod:`mgps.paper.classifier` — the digit / clothing classifier that scores restorations;
 * :mod:`mgps.paper.cli` — their commands, which :mod:`mgps.cli` registers.

@@ -78,7 +78,7 @@ def _steps(items: list[str] | None, *, others: bool = False) -> dict[str, int]:
 
 def cmd_images_exact(args: argparse.Namespace) -> int:
     from .cells import process_device
-    from .exact_images import exact_table
+    from .exact_table import exact_table
 
     steps = _steps(args.steps)
     result = exact_table(

@@ -39,7 +39,6 @@ import math
 import platform
 import time
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -141,24 +140,9 @@ def table(
         resumes.
     """
     device = process_device(device) if isinstance(device, str) else torch.device(device)
-    if isinstance(prior, str):
-        from ..priors.loading import load_prior
-
-        prior_name = prior
-        prior = load_prior(prior, device=device, dtype=dtype)
-    else:
-        prior_name = getattr(prior, "name", type(prior).__name__)
-        prior = prior.to(device=device, dtype=dtype) if hasattr(prior, "to") else prior
-    if num_windows < 1 or num_samples < 1:
-        raise ValueError(
-            f"need at least one window and one sample, got {num_windows}, {num_samples}"
-        )
+    prior, prior_name = _prior(prior, device, dtype)
     samplers = list(samplers or DEFAULT_SAMPLERS)
-    for name in samplers:
-        SAMPLERS[name]
-    for task in tasks:
-        if task not in TASKS:
-            raise ValueError(f"unknown ECG task {task!r}; choose among {', '.join(TASKS)}")
+    _check(num_windows, num_samples, samplers, tasks)
     overrides = overrides or {}
     data = load_ecg_data(data_path)
     length = int(prior.shape[-1])
@@ -179,6 +163,78 @@ def table(
         "seed": seed,
         "dtype": str(dtype),
     }
+    cells, skipped = _cells(prior, common, tasks, samplers, overrides, num_windows, chunk)
+    bench = _Benchmark(prior, x_all, idx, num_samples, sigma_y, seed)
+    records = run_cells(
+        out_dir, "ecg_table", cells, bench.compute, quiet=quiet, log=log, describe=bench.describe
+    )
+    if records is None:
+        return None
+    summary = summarise(records, tasks, ["zero-fill", *samplers])
+    info = getattr(prior, "info", {}) or {}
+    config = {
+        "prior": prior_name,
+        "prior_training_step": info.get("training", {}).get("step"),
+        "prior_shape": list(prior.shape),
+        "data": str(data_path or "assets/ecg/ecg_windows.npz"),
+        "windows": [int(i) for i in idx],
+        "num_windows": num_windows,
+        "num_samples": num_samples,
+        "sigma_y": sigma_y,
+        "seed": seed,
+        "tasks": {t: {"operator": TASKS[t][0], "params": TASKS[t][1]} for t in tasks},
+        "sampler_kwargs": {n: sampler_kwargs(n, overrides.get(n)) for n in samplers},
+        "skipped": skipped,
+        "chunk_windows": chunk,
+        "device": str(device),
+        "dtype": str(dtype).replace("torch.", ""),
+        "processes": launch_state().num_processes,
+        "torch_threads": torch.get_num_threads(),
+        "machine": platform.processor() or platform.machine(),
+    }
+    result = {"config": config, "summary": summary, "records": records}
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "ecg_table.json").write_text(json.dumps(result, indent=1, default=float))
+    (out / "ecg_table.md").write_text(markdown(summary, tasks, ["zero-fill", *samplers], config))
+    return result
+
+
+def _prior(prior: Any, device: torch.device, dtype: torch.dtype) -> tuple[Any, str]:
+    """The prior on ``device`` (loaded when given by name) and its name."""
+    if isinstance(prior, str):
+        from ..priors.loading import load_prior
+
+        return load_prior(prior, device=device, dtype=dtype), prior
+    prior_name = getattr(prior, "name", type(prior).__name__)
+    prior = prior.to(device=device, dtype=dtype) if hasattr(prior, "to") else prior
+    return prior, prior_name
+
+
+def _check(num_windows: int, num_samples: int, samplers: list[str], tasks: Sequence[str]) -> None:
+    """Refuse, by name, what the table cannot run."""
+    if num_windows < 1 or num_samples < 1:
+        raise ValueError(
+            f"need at least one window and one sample, got {num_windows}, {num_samples}"
+        )
+    for name in samplers:
+        SAMPLERS[name]
+    for task in tasks:
+        if task not in TASKS:
+            raise ValueError(f"unknown ECG task {task!r}; choose among {', '.join(TASKS)}")
+
+
+def _cells(
+    prior: Any,
+    common: dict[str, Any],
+    tasks: Sequence[str],
+    samplers: Sequence[str],
+    overrides: dict[str, dict[str, Any]],
+    num_windows: int,
+    chunk: int,
+) -> tuple[list[Cell], list[str]]:
+    """Every cell of the table, in its order (per task: the zero-fill row, then each sampler
+    that applies, a chunk of windows at a time), and the ``sampler×task`` pairs left out."""
     cells: list[Cell] = []
     skipped: list[str] = []
     for task in tasks:
@@ -200,21 +256,46 @@ def table(
                     "chunk": [c0, c1],
                 }
                 cells.append(Cell(f"{task}-{name}-windows{c0}-{c1 - 1}", spec))
+    return cells, skipped
 
-    @lru_cache(maxsize=2)
-    def observe(task: str):
-        """The task's operator, missing mask, and observations of every window."""
-        op_name, op_params = TASKS[task]
-        operator = OPERATORS[op_name].obj(tuple(prior.shape), **op_params)
-        g = torch.Generator().manual_seed(seed + 17)
-        y_all = operator.A(x_all) + sigma_y * torch.randn(
-            (num_windows, operator.y_dim), generator=g, dtype=x_all.dtype
-        )
-        return operator, operator.missing_mask(), y_all
 
-    def compute(cell: Cell, on_step) -> list[dict[str, Any]]:
+class _Benchmark:
+    """The held-out windows ``x_all`` (indices ``idx`` in the data) and how one cell is
+    computed on them: observed once per task (seeded), sampled a chunk of windows at a time."""
+
+    def __init__(
+        self,
+        prior: Any,
+        x_all: torch.Tensor,
+        idx: np.ndarray,
+        num_samples: int,
+        sigma_y: float,
+        seed: int,
+    ) -> None:
+        self.prior, self.x_all, self.idx = prior, x_all, idx
+        self.num_samples, self.sigma_y, self.seed = num_samples, sigma_y, seed
+        self._observed: dict[str, tuple[Any, torch.Tensor, torch.Tensor]] = {}
+
+    def observe(self, task: str) -> tuple[Any, torch.Tensor, torch.Tensor]:
+        """The task's operator, missing mask, and observations of every window (once)."""
+        if task not in self._observed:
+            prior, x_all, num_windows = self.prior, self.x_all, len(self.idx)
+            op_name, op_params = TASKS[task]
+            operator = OPERATORS[op_name].obj(tuple(prior.shape), **op_params)
+            g = torch.Generator().manual_seed(self.seed + 17)
+            y_all = operator.A(x_all) + self.sigma_y * torch.randn(
+                (num_windows, operator.y_dim), generator=g, dtype=x_all.dtype
+            )
+            self._observed[task] = (operator, operator.missing_mask(), y_all)
+        return self._observed[task]
+
+    def compute(self, cell: Cell, on_step) -> list[dict[str, Any]]:
+        """One cell's records: a row per window (zero-fill, or a sampler on a chunk)."""
+        prior, x_all, idx = self.prior, self.x_all, self.idx
+        num_windows, num_samples = len(idx), self.num_samples
+        sigma_y, seed = self.sigma_y, self.seed
         task, name = cell.spec["task"], cell.spec["sampler"]
-        operator, missing, y_all = observe(task)
+        operator, missing, y_all = self.observe(task)
         if name is None:  # A⁺y: observed entries kept, zeros (the baseline) elsewhere
             zero_fill = operator.A_pinv(y_all)
             return [
@@ -269,7 +350,9 @@ def table(
             )
         return rows
 
+    @staticmethod
     def describe(cell: Cell, rows: list[dict[str, Any]]) -> str:
+        """The line logged when a cell is done."""
         head = f"{rows[0]['task']:14s} {rows[0]['sampler']:8s} "
         if cell.spec["sampler"] is None:
             return head + f"MAE {np.mean([r['mae'] for r in rows]):.4f}"
@@ -280,40 +363,6 @@ def table(
             head + f"windows {c0}-{c1 - 1}: MAE {np.mean([r['mae'] for r in rows]):.4f} "
             f"({rows[0]['seconds']:.1f} s/window)"
         )
-
-    records = run_cells(
-        out_dir, "ecg_table", cells, compute, quiet=quiet, log=log, describe=describe
-    )
-    if records is None:
-        return None
-    summary = summarise(records, tasks, ["zero-fill", *samplers])
-    info = getattr(prior, "info", {}) or {}
-    config = {
-        "prior": prior_name,
-        "prior_training_step": info.get("training", {}).get("step"),
-        "prior_shape": list(prior.shape),
-        "data": str(data_path or "assets/ecg/ecg_windows.npz"),
-        "windows": [int(i) for i in idx],
-        "num_windows": num_windows,
-        "num_samples": num_samples,
-        "sigma_y": sigma_y,
-        "seed": seed,
-        "tasks": {t: {"operator": TASKS[t][0], "params": TASKS[t][1]} for t in tasks},
-        "sampler_kwargs": {n: sampler_kwargs(n, overrides.get(n)) for n in samplers},
-        "skipped": skipped,
-        "chunk_windows": chunk,
-        "device": str(device),
-        "dtype": str(dtype).replace("torch.", ""),
-        "processes": launch_state().num_processes,
-        "torch_threads": torch.get_num_threads(),
-        "machine": platform.processor() or platform.machine(),
-    }
-    result = {"config": config, "summary": summary, "records": records}
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "ecg_table.json").write_text(json.dumps(result, indent=1, default=float))
-    (out / "ecg_table.md").write_text(markdown(summary, tasks, ["zero-fill", *samplers], config))
-    return result
 
 
 def summarise(

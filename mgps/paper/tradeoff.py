@@ -1,6 +1,6 @@
 """The teaching sweep behind the app's Midpoint trade-off tab: MGPS's sliced Wasserstein
-distance to the exact posterior on the 2-D mixture (``mgps.toy``) over problems × runs × an η
-grid, with 95 % intervals and paired comparisons (``mgps.toy.eta_verdict``).
+distance to the exact posterior on the 2-D mixture (``mgps.mixture2d``) over problems × runs ×
+an η grid, with 95 % intervals and paired comparisons (``mgps.mixture2d.eta_verdict``).
 
 ``mgps tradeoff sweep --out results/tradeoff_teaching/ --name teaching`` writes ``teaching.json`` (what
 the app loads at start-up) and ``teaching.md`` (the table and the verdict, with the command);
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..toy import EtaSweep, EtaVerdict, TeachingSettings, eta_verdict, sweep_sw
+from ..mixture2d import EtaSweep, EtaVerdict, TeachingSettings, eta_verdict, sweep_sw
 
 __all__ = ["run_sweep", "sweep_markdown", "write_sweep", "add_tradeoff_commands"]
 

@@ -112,7 +112,7 @@ def gaussian_problem(
 def _digits() -> ExactProblem:
     from ..operators import measure
     from ..registry import OPERATORS, PRIORS
-    from .exact_images import held_out_digits
+    from .exact_table import held_out_digits
 
     prior = PRIORS["digits-exact"].obj(dtype=torch.float32)
     op = OPERATORS["box"].obj(prior.shape)
@@ -214,7 +214,7 @@ def _registered_settings(name: str, exact: ExactProblem) -> dict[str, Any]:
 
         return sampler_kwargs(name)
     from ..presets import task_defaults
-    from .exact_images import DEFAULT_STEPS
+    from .exact_table import DEFAULT_STEPS
 
     steps = DEFAULT_STEPS.get(name, SAMPLERS[name].defaults().get("num_steps"))
     return {"num_steps": steps, **task_defaults(name, exact.operator_name)}

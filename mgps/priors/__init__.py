@@ -14,8 +14,6 @@ from .gaussian_mixture import (
     gmm25,
 )
 from .loading import (
-    EMBEDDED_PRIORS_DIR,
-    PriorSource,
     PriorUnavailableError,
     clear_prior_cache,
     hub_offline,
@@ -23,6 +21,7 @@ from .loading import (
     load_from_hub,
     load_prior,
 )
+from .sources import EMBEDDED_PRIORS_DIR, PriorSource
 
 __all__ = [
     "GaussianMixturePrior",

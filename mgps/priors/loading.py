@@ -5,7 +5,8 @@ is loaded once per ``(spec, device, dtype)``. ``spec`` is
 
 * a **registered name** (``PRIORS.names()``): the embedded priors trained by this project
   (``digits``, ``fashion``; folders under ``assets/priors/``, work offline) and a few known
-  hub models (``cifar10-32``, ``celebahq-256``, ``church-256``, ``ldm-celebahq-256``);
+  hub models (``cifar10-32``, ``celebahq-256``, ``church-256``, ``ldm-celebahq-256``), listed
+  in :mod:`mgps.priors.sources`;
 * a **local diffusers folder**: a UNet config + weights and a scheduler config, either at the
   folder's root (``config.json``, ``scheduler_config.json``) or in ``unet/`` and
   ``scheduler/`` subfolders (a pipeline folder). A ``vqvae/`` or ``vae/`` subfolder makes it a
@@ -19,7 +20,7 @@ a fallback when the hub is unreachable); a model that is not cached then raises
 offline. Nothing here waits on the network when offline.
 
 Every ``PRIORS`` entry's ``obj`` is a loader: calling it returns a fresh prior; it receives
-the ``device=`` and ``dtype=`` keywords it declares (:class:`PriorSource` for the built-in
+the ``device=`` and ``dtype=`` keywords it declares (``PriorSource`` for the built-in
 ones takes both; a loader that takes neither returns its prior as is). Register more with
 ``PRIORS.register(name, label=..., tags=...)(loader)``.
 """
@@ -39,7 +40,6 @@ from typing import Any
 import torch
 
 from ..registry import PRIORS
-from ..utils.assets import ASSETS_DIR
 from .diffusers_latent import DiffusersLatentPrior
 from .diffusers_pixel import DiffusersPixelPrior
 from .network import NetworkPrior
@@ -50,14 +50,13 @@ __all__ = [
     "load_from_hub",
     "clear_prior_cache",
     "hub_offline",
-    "PriorSource",
+    "hub_cached",
+    "is_diffusers_folder",
     "PriorUnavailableError",
-    "EMBEDDED_PRIORS_DIR",
 ]
 
 log = logging.getLogger(__name__)
 
-EMBEDDED_PRIORS_DIR = ASSETS_DIR / "priors"
 _HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
 
 
@@ -65,171 +64,6 @@ class PriorUnavailableError(ValueError):
     """A prior cannot be loaded: unknown name, missing folder, not trained yet, or a hub model
     that is not cached while offline. The message says what to do. (A ``ValueError`` so that
     user interfaces report it like other bad input.)"""
-
-
-# ---------------------------------------------------------------------------- registered priors
-@dataclass(frozen=True)
-class PriorSource:
-    """A known prior and how to load it; the ``obj`` of its ``PRIORS`` entry.
-
-    Attributes:
-        name: registry key.
-        label: human-readable name.
-        kind: ``"pixel"`` or ``"latent"``.
-        image_size: ``(H, W)`` of the images the prior generates.
-        channels: image channels (1 grayscale, 3 RGB).
-        licence: licence of the weights.
-        hub_id: Hugging Face repository, for hub priors.
-        revision: the hub revision it is loaded at: the commit sha it was checked against,
-            or ``"main"`` (the default branch) while none has been (see :data:`_HUB_PRIORS`).
-        files: for a pinned revision, the files a Space preloads (README front matter,
-            ``preload_from_hub: repo file1,file2 sha``).
-        path: local diffusers folder, for embedded priors.
-        description: one line for the UI.
-    """
-
-    name: str
-    label: str
-    kind: str
-    image_size: tuple[int, int]
-    channels: int
-    licence: str
-    hub_id: str | None = None
-    revision: str | None = None
-    files: tuple[str, ...] = ()
-    path: Path | None = None
-    description: str = ""
-
-    def __call__(
-        self, *, device: torch.device | str | None = None, dtype: torch.dtype | None = None
-    ) -> DiffusersPixelPrior | DiffusersLatentPrior:
-        """Load a fresh (uncached) instance; prefer :func:`load_prior`, which caches."""
-        if self.path is not None:
-            if not _has_layout(self.path):
-                raise PriorUnavailableError(
-                    f"the embedded prior {self.name!r} is not available yet: {self.path} "
-                    "does not hold an exported diffusers model (unet/ and scheduler/). It is "
-                    "written by scripts/train_prior.py; training may still be in progress. "
-                    f"Registered priors: {', '.join(PRIORS.names())}."
-                )
-            return load_from_folder(self.path, device=device, dtype=dtype, name=self.name)
-        if self.hub_id is None:
-            raise PriorUnavailableError(f"prior {self.name!r} has neither a folder nor a hub id")
-        return load_from_hub(
-            self.hub_id, revision=self.revision, device=device, dtype=dtype, name=self.name
-        )
-
-    def available(self) -> bool:
-        """Quick check, without loading weights: the embedded folder exists, or the hub can
-        be reached, or (offline) the model's configs are in the local cache."""
-        if self.path is not None:
-            return _has_layout(self.path)
-        if self.hub_id is None:
-            return False
-        if not hub_offline():
-            return True
-        try:
-            _snapshot_configs(self.hub_id, self.revision, local_only=True)
-        except Exception:  # noqa: BLE001 - any failure means "not cached"
-            return False
-        return True
-
-
-def _register(source: PriorSource, tags: set[str], reference: str = "") -> None:
-    PRIORS.register(
-        source.name,
-        label=source.label,
-        tags=tags | {source.kind},
-        reference=reference,
-        description=source.description,
-    )(source)
-
-
-# Each hub prior names the revision it is loaded at, and README.md's preload_from_hub names the
-# same (tests/test_package.py checks both agree). None is pinned yet: the project was built
-# where the hub cannot be reached, so no commit has been loaded and checked, and "main" (the
-# default branch) stands in. To pin one, load the prior, put its commit sha (``hf download
-# REPO`` prints the snapshot folder, named by it) in ``revision`` and the files the loader read
-# in ``files``; the front matter then reads ``REPO file1,file2 SHA``.
-_HUB_PRIORS = (
-    PriorSource(
-        name="cifar10-32",
-        label="CIFAR-10 32×32 (DDPM)",
-        kind="pixel",
-        image_size=(32, 32),
-        channels=3,
-        licence="apache-2.0",
-        hub_id="google/ddpm-cifar10-32",
-        revision="main",
-        description="Ho et al.'s DDPM on CIFAR-10 (ε-prediction, linear β, T = 1000); small, CPU-friendly.",
-    ),
-    PriorSource(
-        name="celebahq-256",
-        label="CelebA-HQ faces 256×256 (DDPM, EMA)",
-        kind="pixel",
-        image_size=(256, 256),
-        channels=3,
-        licence="apache-2.0",
-        hub_id="google/ddpm-ema-celebahq-256",
-        revision="main",
-        description="Ho et al.'s DDPM on CelebA-HQ faces, EMA weights (ε-prediction, T = 1000).",
-    ),
-    PriorSource(
-        name="church-256",
-        label="LSUN churches 256×256 (DDPM)",
-        kind="pixel",
-        image_size=(256, 256),
-        channels=3,
-        licence="apache-2.0",
-        hub_id="google/ddpm-church-256",
-        revision="main",
-        description="Ho et al.'s DDPM on LSUN church outdoor (ε-prediction, T = 1000).",
-    ),
-    PriorSource(
-        name="ldm-celebahq-256",
-        label="CelebA-HQ faces 256×256 (latent diffusion, VQ-f4)",
-        kind="latent",
-        image_size=(256, 256),
-        channels=3,
-        licence="apache-2.0",
-        hub_id="CompVis/ldm-celebahq-256",
-        revision="main",
-        description="Rombach et al.'s LDM on CelebA-HQ: UNet on 3×64×64 VQ-f4 latents + VQModel decoder.",
-    ),
-)
-
-_EMBEDDED_PRIORS = (
-    PriorSource(
-        name="digits",
-        label="MNIST digits 28×28 (embedded)",
-        kind="pixel",
-        image_size=(28, 28),
-        channels=1,
-        licence="weights trained by this project on MNIST (data: CC BY-SA 3.0)",
-        path=EMBEDDED_PRIORS_DIR / "digits",
-        description="Small DDPM trained by this project on 9,000 MNIST digits; runs offline on a CPU.",
-    ),
-    PriorSource(
-        name="fashion",
-        label="Fashion-MNIST 28×28 (embedded)",
-        kind="pixel",
-        image_size=(28, 28),
-        channels=1,
-        licence="weights trained by this project on Fashion-MNIST (data: MIT)",
-        path=EMBEDDED_PRIORS_DIR / "fashion",
-        description="Small DDPM trained by this project on Fashion-MNIST; runs offline on a CPU.",
-    ),
-)
-
-for _src in _HUB_PRIORS:
-    _register(_src, {"hub"}, reference=f"https://huggingface.co/{_src.hub_id}")
-for _src in _EMBEDDED_PRIORS:
-    _register(_src, {"embedded"}, reference="scripts/train_prior.py")
-
-
-def embedded_prior_names() -> list[str]:
-    """Registered priors that ship with the project (tag ``embedded``) and work offline."""
-    return PRIORS.names(with_tag="embedded")
 
 
 # ---------------------------------------------------------------------------- folder layouts
@@ -252,7 +86,8 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data
 
 
-def _has_layout(folder: Path) -> bool:
+def is_diffusers_folder(folder: Path) -> bool:
+    """Whether ``folder`` holds a prior this module can load (a UNet and a scheduler)."""
     try:
         _find_layout(folder)
     except PriorUnavailableError:
@@ -415,6 +250,15 @@ def _snapshot_configs(repo: str, revision: str | None, *, local_only: bool) -> P
     )
 
 
+def hub_cached(repo: str, revision: str | None) -> bool:
+    """Whether the repository's configs are in the local Hugging Face cache (no network)."""
+    try:
+        _snapshot_configs(repo, revision, local_only=True)
+    except Exception:  # noqa: BLE001 - any failure means "not cached"
+        return False
+    return True
+
+
 def _short(err: BaseException) -> str:
     """First line of an exception message, at most 200 characters."""
     text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
@@ -422,7 +266,7 @@ def _short(err: BaseException) -> str:
 
 
 def _not_cached_message(repo: str, reason: str, name: str | None) -> str:
-    embedded = ", ".join(embedded_prior_names())
+    embedded = ", ".join(PRIORS.names(with_tag="embedded"))
     what = f"the prior {name!r} (hub model {repo!r})" if name else f"the hub model {repo!r}"
     local_hint = "" if name else f" (and there is no local folder {repo!r})"
     return (

@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 import plotly.graph_objects as go
 
-from mgps.toy import EtaSweep, EtaVerdict, TeachingSettings, eta_verdict
+from mgps.mixture2d import EtaSweep, EtaVerdict, TeachingSettings, eta_verdict
 from mgps.tradeoff import Decomposition, decomposition
 
-from .toy import COLOURS
+from .tradeoff_scatter import COLOURS
 
 __all__ = [
     "SWEEP_PATH",

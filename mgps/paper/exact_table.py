@@ -86,10 +86,48 @@ def exact_table(
     steps = {**defaults, **DEFAULT_STEPS, **(steps or {})}  # a sampler's own default otherwise
     overrides = overrides or {}
     device = process_device(device) if isinstance(device, str) else torch.device(device)
-    sampling_prior = prior if device.type == "cpu" else prior.to(device=device)
-    images = held_out_digits(num_images)
-    directions = random_directions(784, 100, seed=seed)
     common = {"num_samples": num_samples, "sigma_y": sigma_y, "seed": seed}
+    cells = _cells(prior, common, operators, samplers, num_images, steps, overrides)
+    bench = _Benchmark(prior, device, held_out_digits(num_images), num_samples, sigma_y, seed)
+    records = run_cells(
+        out_dir, "exact_table", cells, bench.compute, quiet=quiet, log=log, describe=_describe
+    )
+    if records is None:
+        return None
+    labels = ["exact (second draw)", "prior", *samplers]
+    summary = _summary(records, operators, labels)
+    config = {
+        "operators": list(operators),
+        "num_images": num_images,
+        "num_samples": num_samples,
+        "sigma_y": sigma_y,
+        "steps": steps,
+        "seed": seed,
+        "device": str(device),
+        "processes": launch_state().num_processes,
+        "torch_threads": torch.get_num_threads(),
+    }
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "exact_table.json").write_text(
+        json.dumps(
+            {"config": config, "summary": summary, "records": records}, indent=1, default=float
+        )
+    )
+    (out / "exact_table.md").write_text(_markdown(summary, labels, samplers, config))
+    return {"config": config, "summary": summary, "records": records}
+
+
+def _cells(
+    prior: Any,
+    common: dict[str, Any],
+    operators: Sequence[str],
+    samplers: Sequence[str],
+    num_images: int,
+    steps: dict[str, int],
+    overrides: dict[str, dict[str, Any]],
+) -> list[Cell]:
+    """Per operator and image: the reference row, then each sampler that can run it."""
     cells: list[Cell] = []
     for op_name in operators:
         op = OPERATORS[op_name].obj(prior.shape)
@@ -107,18 +145,45 @@ def exact_table(
                 cells.append(
                     Cell(f"{op_name}-image{k}-{name}", {**where, "sampler": name, "params": params})
                 )
+    return cells
 
-    @lru_cache(maxsize=2)
-    def problem_for(op_name: str, k: int):
+
+class _Benchmark:
+    """The held-out ``images`` and how one cell is computed on them: each image observed and
+    its exact posterior sampled once (seeded), then a sampler run or the reference rows."""
+
+    def __init__(
+        self,
+        prior: Any,
+        device: torch.device,
+        images: torch.Tensor,
+        num_samples: int,
+        sigma_y: float,
+        seed: int,
+    ) -> None:
+        self.prior, self.images = prior, images
+        self.sampling_prior = prior if device.type == "cpu" else prior.to(device=device)
+        self.num_samples, self.sigma_y, self.seed = num_samples, sigma_y, seed
+        self.directions = random_directions(784, 100, seed=seed)
+        # a posterior of digits-exact is large: keep the last two, recompute (seeded) the others
+        self.problem_for = lru_cache(maxsize=2)(self._problem_for)
+
+    def _problem_for(self, op_name: str, k: int) -> tuple[Any, Any, torch.Tensor, torch.Tensor]:
+        """The observation of image ``k``, its exact posterior, exact samples and mean."""
+        prior, images, sigma_y, seed = self.prior, self.images, self.sigma_y, self.seed
+        num_samples = self.num_samples
         op = OPERATORS[op_name].obj(prior.shape)
         problem = measure(images[k : k + 1], op, sigma_y, torch.Generator().manual_seed(seed + k))
         posterior = prior.posterior_for(problem)
         exact = posterior.sample(num_samples, torch.Generator().manual_seed(seed + 1000 + k))
         return problem, posterior, exact.reshape(num_samples, -1), posterior.mean()
 
-    def compute(cell: Cell, on_step) -> list[dict[str, Any]]:
+    def compute(self, cell: Cell, on_step) -> list[dict[str, Any]]:
+        """One cell's records: the reference rows of an image, or one sampler's run."""
+        prior, sampling_prior, directions = self.prior, self.sampling_prior, self.directions
+        num_samples, seed = self.num_samples, self.seed
         op_name, k, name = cell.spec["operator"], cell.spec["image"], cell.spec["sampler"]
-        problem, posterior, exact, exact_mean = problem_for(op_name, k)
+        problem, posterior, exact, exact_mean = self.problem_for(op_name, k)
         base = {"operator": op_name, "image": k}
 
         def score(x: torch.Tensor, label: str, seconds: float) -> dict[str, Any]:
@@ -164,19 +229,20 @@ def exact_table(
         rec["params"] = params
         return [rec]
 
-    def describe(cell: Cell, records: list[dict[str, Any]]) -> str:
-        return "; ".join(
-            f"{r['operator']:6s} image {r['image']} {r['sampler']:8s} SW {r['sw']:.3f} "
-            f"mean RMSE {r['mean_rmse']:.3f} ({r['seconds']:.1f} s)"
-            for r in records
-        )
 
-    records = run_cells(
-        out_dir, "exact_table", cells, compute, quiet=quiet, log=log, describe=describe
+def _describe(cell: Cell, records: list[dict[str, Any]]) -> str:
+    """The line logged when a cell is done."""
+    return "; ".join(
+        f"{r['operator']:6s} image {r['image']} {r['sampler']:8s} SW {r['sw']:.3f} "
+        f"mean RMSE {r['mean_rmse']:.3f} ({r['seconds']:.1f} s)"
+        for r in records
     )
-    if records is None:
-        return None
-    labels = ["exact (second draw)", "prior", *samplers]
+
+
+def _summary(
+    records: list[dict[str, Any]], operators: Sequence[str], labels: list[str]
+) -> dict[str, Any]:
+    """Per operator and row: the means over the images of the runs that did not diverge."""
     summary: dict[str, Any] = {}
     for op_name in operators:
         summary[op_name] = {}
@@ -192,30 +258,19 @@ def exact_table(
                 "runs": len(rows),
                 "diverged": len(rows) - len(ok),
             }
-    config = {
-        "operators": list(operators),
-        "num_images": num_images,
-        "num_samples": num_samples,
-        "sigma_y": sigma_y,
-        "steps": steps,
-        "seed": seed,
-        "device": str(device),
-        "processes": launch_state().num_processes,
-        "torch_threads": torch.get_num_threads(),
-    }
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "exact_table.json").write_text(
-        json.dumps(
-            {"config": config, "summary": summary, "records": records}, indent=1, default=float
-        )
-    )
+    return summary
+
+
+def _markdown(
+    summary: dict[str, Any], labels: list[str], samplers: Sequence[str], c: dict[str, Any]
+) -> str:
+    """The table (SW / mean RMSE per operator and row) and how it was made, from config ``c``."""
     names = {label: (SAMPLERS[label].label if label in SAMPLERS else label) for label in labels}
     lines = [
         "| operator | " + " | ".join(names[label] for label in labels) + " |",
         "|---|" + "---|" * len(labels),
     ]
-    for op_name in operators:
+    for op_name in c["operators"]:
         row = []
         for label in labels:
             s = summary[op_name].get(label)
@@ -226,12 +281,12 @@ def exact_table(
                 + (f" ({s['diverged']} diverged)" if s["diverged"] else "")
             )
         lines.append(f"| {op_name} | " + " | ".join(row) + " |")
+    steps = ", ".join(f"{SAMPLERS[n].label} {c['steps'].get(n)}" for n in samplers)
     lines += [
         "",
         f"SW over pixels / RMSE of the sample mean against the exact posterior mean (both lower is better), "
-        f"{num_samples} samples per run, mean over {num_images} held-out test digits, σ_y = {sigma_y}, prior `digits-exact`. "
-        f"Steps: {', '.join(f'{SAMPLERS[n].label} {steps.get(n)}' for n in samplers)}; per-task presets of mgps/presets.py.",
+        f"{c['num_samples']} samples per run, mean over {c['num_images']} held-out test digits, σ_y = {c['sigma_y']}, prior `digits-exact`. "
+        f"Steps: {steps}; per-task presets of mgps/presets.py.",
         "",
     ]
-    (out / "exact_table.md").write_text("\n".join(lines))
-    return {"config": config, "summary": summary, "records": records}
+    return "\n".join(lines)

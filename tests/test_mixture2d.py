@@ -4,7 +4,7 @@ import math
 
 import torch
 
-from mgps.toy import run_toy, toy_problem
+from mgps.mixture2d import run_toy, toy_problem
 
 
 def test_toy_problem_and_snapshots():

@@ -1,9 +1,10 @@
-"""One run on the trade-off tab's 2-D problem (``mgps.toy``: the 25-component mixture observed
-through one projection): its scatter against the exact posterior, and the snapshots of its
-animation. The charts against η are in :mod:`app.toy_charts`.
+"""One run on the trade-off tab's 2-D problem (``mgps.mixture2d``: the 25-component mixture
+observed through one projection): its settings checked, the run made with the sweep's seeds,
+and what its pictures show (the prior and the exact posterior, the samples, the snapshots of
+the animation), each with axes fitted to its points. The pictures are drawn by
+:mod:`app.tradeoff_scatter`, the words written by :mod:`app.tradeoff_text`; the charts against
+η are :mod:`app.tradeoff_charts`.
 
-Plain functions returning plotly figures (SVG scatter only: WebGL plots would take one of the
-browser's few WebGL contexts per redraw, which the image editors need) and markdown text.
 Nothing here is kept between calls but caches of pure functions of their arguments: what one
 visitor runs is never shown to another. No gradio import.
 """
@@ -16,33 +17,22 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-import plotly.graph_objects as go
 import torch
 
 import mgps
-from mgps.toy import TeachingSettings, ToyProblem, ToyRun, run_toy, toy_problem
+from mgps.mixture2d import TeachingSettings, ToyProblem, ToyRun, run_toy, toy_problem
 
 __all__ = [
-    "ToyView",
+    "SNAPSHOTS",
     "Snapshots",
-    "toy_view",
+    "TradeoffRun",
+    "tradeoff_run",
     "toy_samplers",
     "settings_of",
-    "animation_figure",
-    "frame_caption",
-    "COLOURS",
 ]
 
 SNAPSHOTS = 20
 PRIOR_POINTS = 1000
-COLOURS = {
-    "prior": "#b0b0b0",
-    "posterior": "#1f77b4",
-    "sampler": "#d62728",
-    "moving": "#ff7f0e",
-    "midpoint": "#9467bd",
-    "star": "#2ca02c",
-}
 _LOCK = threading.Lock()  # one toy run at a time: they are CPU-bound
 
 
@@ -75,7 +65,7 @@ def _reference(seed: int, settings: TeachingSettings) -> tuple[np.ndarray, np.nd
 def settings_of(
     sigma_y: Any, num_steps: Any, spacing: Any, base: TeachingSettings | None = None
 ) -> TeachingSettings:
-    """The tab's controls as :class:`~mgps.toy.TeachingSettings` (the direction and the
+    """The tab's controls as :class:`~mgps.mixture2d.TeachingSettings` (the direction and the
     samples per run from ``base``), checked.
 
     Raises:
@@ -126,7 +116,6 @@ def _run(sampler: str, eta: float, seed: int, settings: TeachingSettings) -> Toy
         )
 
 
-# ---------------------------------------------------------------------------- one run
 @dataclass
 class Snapshots:
     """What the animation draws: the prior, the exact posterior and the observation line
@@ -149,16 +138,6 @@ class Snapshots:
 
     def __len__(self) -> int:
         return len(self.times)
-
-
-@dataclass
-class ToyView:
-    """What the tab shows for one run."""
-
-    scatter: go.Figure
-    snapshots: Snapshots
-    sw: float
-    summary: str
 
 
 def _fit(*clouds: np.ndarray, robust: tuple[np.ndarray, ...] = ()) -> tuple[list, list]:
@@ -188,72 +167,34 @@ def _observation_line(toy: ToyProblem, span: float) -> tuple[list[float], list[f
     return pts[:, 0].tolist(), pts[:, 1].tolist()
 
 
-def _r(v: np.ndarray) -> np.ndarray:
-    """Round coordinates for the browser (smaller JSON, nothing visible lost)."""
-    return np.round(np.asarray(v, dtype=np.float64), 3)
+@dataclass
+class TradeoffRun:
+    """One run, ready to draw: the prior's and the exact posterior's points, the samples and
+    the true ``x_star``, with the observation line and the axes that fit them (the scatter),
+    and the run's :class:`Snapshots` (the animation)."""
+
+    label: str
+    seed: int
+    settings: TeachingSettings
+    sw: float
+    prior: np.ndarray
+    posterior: np.ndarray
+    samples: np.ndarray
+    x_star: np.ndarray
+    line: tuple[list[float], list[float]]
+    xrange: list[float]
+    yrange: list[float]
+    snapshots: Snapshots
 
 
-def _points(
-    name: str, pts: np.ndarray, colour: str, size: float = 4, opacity: float = 0.6
-) -> go.Scatter:
-    return go.Scatter(
-        x=_r(pts[:, 0]),
-        y=_r(pts[:, 1]),
-        mode="markers",
-        name=name,
-        marker=dict(size=size, color=colour, opacity=opacity),
-        hoverinfo="skip",
-    )
-
-
-def _square_axes(fig: go.Figure, xrange: list[float], yrange: list[float]) -> None:
-    """Equal scales on both axes, the plot area (not the ranges) adapting to the figure's
-    shape: the axes span the data whatever the width of the page."""
-    fig.update_layout(
-        xaxis=dict(range=xrange, title="x₁", constrain="domain", autorange=False),
-        yaxis=dict(
-            range=yrange,
-            title="x₂",
-            scaleanchor="x",
-            scaleratio=1,
-            constrain="domain",
-            autorange=False,
-        ),
-    )
-
-
-PLOT_HEIGHT = 420  # the scatter, its line and legend within a 1366×768 window
-
-
-def _layout(fig: go.Figure, title: str, revision: str) -> None:
-    fig.update_layout(
-        title=dict(text=title, font=dict(size=13)),
-        height=PLOT_HEIGHT,
-        margin=dict(l=40, r=10, t=50, b=30),
-        legend=dict(orientation="h", y=-0.12, font=dict(size=11)),
-        uirevision=revision,
-    )
-
-
-def _line_trace(line: tuple[list[float], list[float]]) -> go.Scatter:
-    return go.Scatter(
-        x=line[0],
-        y=line[1],
-        mode="lines",
-        name="⟨a, x⟩ = y",
-        line=dict(color="black", dash="dash", width=1.5),
-        hoverinfo="skip",
-    )
-
-
-def toy_view(
+def tradeoff_run(
     sampler: str = "mgps",
     eta: float = 0.5,
     seed: int = 0,
     settings: TeachingSettings | None = None,
-) -> ToyView:
-    """Run ``sampler`` on the 2-D problem ``seed`` (η is MGPS's midpoint) and draw the prior,
-    the exact posterior and its samples; keep the snapshots for the animation.
+) -> TradeoffRun:
+    """Run ``sampler`` on the 2-D problem ``seed`` (η is MGPS's midpoint), beside the prior and
+    the exact posterior; keep the snapshots for the animation.
 
     Raises:
         ValueError: bad settings (the library's message for an unknown sampler).
@@ -267,24 +208,6 @@ def toy_view(
     samples = run.samples.numpy()
     label = entry.label + (f" (η = {eta:.2f})" if sampler == "mgps" else "")
     xr, yr = _fit(prior_pts, post_pts, robust=(samples,))
-    star = toy.x_star.numpy()
-    fig = go.Figure(
-        [
-            _points("prior", prior_pts, COLOURS["prior"], 3, 0.5),
-            _points("exact posterior", post_pts, COLOURS["posterior"], 4, 0.5),
-            _points(label, samples, COLOURS["sampler"], 4, 0.6),
-            _line_trace(_observation_line(toy, max(xr[1] - xr[0], yr[1] - yr[0]))),
-            go.Scatter(
-                x=star[:, 0],
-                y=star[:, 1],
-                mode="markers",
-                name="x*",
-                marker=dict(symbol="star", size=14, color=COLOURS["star"]),
-            ),
-        ]
-    )
-    _layout(fig, f"{label}: SW to the exact posterior = {run.sw:.2f} (problem {seed})", "scatter")
-    _square_axes(fig, xr, yr)
     x_t = [x.numpy() for x in run.x_t]
     mids = [None if m is None else m.numpy() for m in run.midpoints]
     x0 = [x.numpy() for x in run.x0_hat]
@@ -304,47 +227,17 @@ def toy_view(
         yrange=ayr,
         mgps=sampler == "mgps",
     )
-    s = settings
-    summary = (
-        f"**{label}** on problem {seed}: sliced Wasserstein distance (SW) to the exact "
-        f"posterior **{run.sw:.2f}** ({s.num_samples} samples, {s.num_steps} steps, "
-        f"σ_y = {s.sigma_y:g}, modes {s.spacing:g} apart)."
+    return TradeoffRun(
+        label=label,
+        seed=seed,
+        settings=settings,
+        sw=float(run.sw),
+        prior=prior_pts,
+        posterior=post_pts,
+        samples=samples,
+        x_star=toy.x_star.numpy(),
+        line=_observation_line(toy, max(xr[1] - xr[0], yr[1] - yr[0])),
+        xrange=xr,
+        yrange=yr,
+        snapshots=snapshots,
     )
-    return ToyView(fig, snapshots, float(run.sw), summary)
-
-
-def frame_caption(snap: Snapshots, k: int) -> str:
-    """What snapshot ``k`` draws, in words: the start, a step (with its midpoint), the end."""
-    t = snap.times[k]
-    if k == 0:
-        return f"the start, t = {t}: x_T is pure noise; x̂0 = D_T(x_T), its denoised guess"
-    if k == len(snap) - 1:
-        return "the end, t = 0: the samples"
-    ell = snap.midpoint_times[k]
-    return f"t = {t}" + (f", midpoint ℓ = {ell}" if ell is not None else "")
-
-
-def animation_figure(snap: Snapshots, k: int) -> go.Figure:
-    """Snapshot ``k`` of a run: the chain's state x_t (orange), MGPS's midpoint samples x_ℓ
-    (purple) and x̂0 (red) over the prior, the exact posterior and the observation line, on
-    the same axes at every snapshot (the traces are the same at every snapshot, empty where
-    there is nothing to draw)."""
-    k = int(min(max(int(k), 0), len(snap) - 1))
-    empty = np.zeros((0, 2))
-    traces = [
-        _points("prior", snap.prior, COLOURS["prior"], 3, 0.35),
-        _points("exact posterior", snap.posterior, COLOURS["posterior"], 3, 0.35),
-        _line_trace(snap.line),
-        _points("x_t (the chain)", snap.x_t[k], COLOURS["moving"], 4, 0.6),
-    ]
-    if snap.mgps:
-        mid = snap.midpoints[k]
-        traces.append(
-            _points("midpoint x_ℓ", empty if mid is None else mid, COLOURS["midpoint"], 4, 0.6)
-        )
-    traces.append(_points("x̂0", snap.x0[k], COLOURS["sampler"], 4, 0.6))
-    fig = go.Figure(traces)
-    title = f"{snap.label}, snapshot {k}/{len(snap) - 1}<br>{frame_caption(snap, k)}"
-    _layout(fig, title, "animation")
-    _square_axes(fig, snap.xrange, snap.yrange)
-    return fig

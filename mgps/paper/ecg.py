@@ -52,7 +52,7 @@ from ..metrics import t_interval
 from ..progress import say
 from ..registry import OPERATORS, SAMPLERS
 from ..samplers.common import operator_supports, sample
-from ..types import InverseProblem, SamplerDivergedError
+from ..types import DEFAULT_SIGMA_Y, InverseProblem, SamplerDivergedError
 from .cells import Cell, launch_state, process_device, run_cells
 
 __all__ = [
@@ -105,7 +105,7 @@ def table(
     samplers: Sequence[str] | None = None,
     tasks: Sequence[str] = tuple(TASKS),
     overrides: dict[str, dict[str, Any]] | None = None,
-    sigma_y: float = 0.05,
+    sigma_y: float = DEFAULT_SIGMA_Y,
     seed: int = 0,
     chunk_windows: int | None = None,
     device: torch.device | str = "cpu",

@@ -26,7 +26,7 @@ from ..priors.loading import load_prior
 from ..progress import say
 from ..registry import OPERATORS, SAMPLERS
 from ..samplers.common import is_latent, operator_supports
-from ..types import SamplerDivergedError
+from ..types import DEFAULT_SIGMA_Y, SamplerDivergedError
 from .cells import Cell, launch_state, process_device, run_cells
 
 __all__ = ["table", "DEFAULT_OPERATORS", "IMAGE_SUFFIXES"]
@@ -68,7 +68,7 @@ def table(
     samplers: Sequence[str] | None = None,
     operators: Sequence[str] = DEFAULT_OPERATORS,
     overrides: dict[str, dict[str, Any]] | None = None,
-    sigma_y: float = 0.05,
+    sigma_y: float = DEFAULT_SIGMA_Y,
     num_images: int | None = None,
     seed: int = 0,
     device: torch.device | str = "cpu",

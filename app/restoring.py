@@ -314,7 +314,7 @@ def restore(request: RestoreRequest) -> Iterator[Frame | Final]:
         0,
         num_steps,
         observation=observation,
-        x0_prior=display(prior_estimate(setup.prior, x_init[:1])),
+        x0_prior=display(prior_estimate(setup.prior, x_init)[:1]),
         notes=list(setup.notes),
         problem=_light(setup),
     )

@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..capabilities import compatibility
 from ..pipeline import image_shape_of, prepare, restore
 from ..priors.loading import load_prior
 from ..progress import say
 from ..registry import OPERATORS, SAMPLERS
-from ..samplers.common import is_latent, operator_supports
 from ..types import DEFAULT_SIGMA_Y, SamplerDivergedError
 from .cells import Cell, launch_state, process_device, run_cells
 
@@ -55,9 +55,7 @@ def _images(folder: str | Path, limit: int | None) -> list[Path]:
 
 
 def _supports(sampler: str, operator: Any, prior: Any) -> bool:
-    tags = SAMPLERS[sampler].tags
-    kind_ok = ("latent" in tags) if is_latent(prior) else ("pixel" in tags)
-    return kind_ok and operator_supports(tags, operator)
+    return compatibility(sampler, prior, operator).ok
 
 
 def table(

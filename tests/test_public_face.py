@@ -25,9 +25,7 @@ from mgps.utils.assets import ASSETS_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
 APP_FILES = sorted([ROOT / "app.py", *(ROOT / "app").rglob("*.py")])
-CODE_FILES = sorted(
-    [*APP_FILES, *(ROOT / "mgps").rglob("*.py"), *(ROOT / "scripts").rglob("*.py")]
-)
+CODE_FILES = sorted([*APP_FILES, *(ROOT / "mgps").rglob("*.py"), *(ROOT / "scripts").rglob("*.py")])
 IMAGE = ASSETS_DIR / "examples" / "digit_3_1.png"
 
 
@@ -40,7 +38,9 @@ def _where(path: Path, node: ast.AST) -> str:
 
 
 def _is(node: ast.AST | None, value: object) -> bool:
-    return isinstance(node, ast.Constant) and type(node.value) is type(value) and node.value == value
+    return (
+        isinstance(node, ast.Constant) and type(node.value) is type(value) and node.value == value
+    )
 
 
 # ---------------------------------------------------------------------------- the app's imports

@@ -15,7 +15,6 @@ from typing import Any
 import mgps
 from mgps.presets import TASK_DEFAULTS, settings
 from mgps.registry import Entry, Param
-from mgps.samplers.common import require_operator, require_prior
 from mgps.utils.assets import ASSETS_DIR
 
 from .convert import MAX_MEGAPIXELS
@@ -41,7 +40,6 @@ __all__ = [
     "sampler_params",
     "app_default",
     "incompatibility",
-    "compatible_samplers",
     "examples",
     "initial_values",
     "preset_params",
@@ -151,31 +149,6 @@ def default_prior() -> str:
     return DEFAULT_PRIOR
 
 
-def _prior_shim(prior_name: str) -> Any:
-    """Something with the capabilities of a prior, from its tags (no weights loaded)."""
-    tags = mgps.PRIORS[prior_name].tags
-
-    class _Shim:
-        pass
-
-    shim = _Shim()
-    if "latent" in tags:
-        shim.encode = shim.decode = lambda x: x  # type: ignore[attr-defined]
-    return shim
-
-
-def _operator_shim(operator_name: str) -> Any:
-    """Something with the capabilities of an operator, from its tags (nothing built)."""
-    tags = mgps.OPERATORS[operator_name].tags
-
-    class _Shim:
-        name = operator_name
-        linear = "linear" in tags
-        has_svd = "svd" in tags
-
-    return _Shim()
-
-
 # ---------------------------------------------------------------------------- samplers
 def sampler_params(entry: Entry) -> list[Param]:
     return list(entry.params)
@@ -202,31 +175,21 @@ def initial_values(sampler: str, operator: str) -> dict[str, Any]:
 
 def incompatibility(sampler: str, operator: str, prior: str) -> str | None:
     """Why ``sampler`` cannot run on ``operator`` with ``prior`` (the library's message), or
-    None when it can. Decided from capability tags, before anything is loaded."""
-    try:
-        require_prior(sampler, _prior_shim(prior))
-        require_operator(sampler, _operator_shim(operator))
-    except ValueError as err:
-        return str(err)
-    return None
-
-
-def compatible_samplers(operator: str, prior: str) -> list[str]:
-    return [n for n in mgps.SAMPLERS.names() if incompatibility(n, operator, prior) is None]
+    None when it can. Decided from registry tags (``mgps.compatibility``), before anything
+    is loaded."""
+    ok, reason = mgps.compatibility(sampler, prior, operator)
+    return None if ok else reason
 
 
 def prior_incompatibility(sampler: str, prior: str) -> str | None:
     """Why ``sampler`` cannot run with ``prior`` whatever the degradation, or None."""
-    try:
-        require_prior(sampler, _prior_shim(prior))
-    except ValueError as err:
-        return str(err)
-    return None
+    ok, reason = mgps.compatibility(sampler, prior)
+    return None if ok else reason
 
 
 def samplers_for_prior(prior: str) -> list[str]:
     """The samplers that can run with ``prior`` (the only ones the tabs offer)."""
-    return [n for n in mgps.SAMPLERS.names() if prior_incompatibility(n, prior) is None]
+    return mgps.compatible_samplers(prior)
 
 
 def hidden_samplers_note(prior: str) -> str:

@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 import mgps
+from mgps.pipeline import check_sigma_y
 
 from . import catalog
 from .limits import short
@@ -83,12 +84,7 @@ def clean_params(entry: mgps.Entry, values: dict[str, Any]) -> dict[str, Any]:
 
 def check_common(sigma_y: Any, num_samples: Any, seed: Any) -> tuple[float, int, int]:
     """σ_y, the number of samples and the seed, checked (in this order)."""
-    try:
-        sigma = float(sigma_y)
-    except (TypeError, ValueError):
-        raise ValueError(f"σ_y must be a number, got {sigma_y!r}") from None
-    if not math.isfinite(sigma) or not 0 < sigma <= 2:
-        raise ValueError(f"σ_y must be in (0, 2] (image units in [-1, 1]); got {sigma_y}")
+    sigma = check_sigma_y(sigma_y)
     n = int_in("the number of samples", num_samples, 1, catalog.MAX_SAMPLES)
     s = int_in("the seed", seed, 0, 2**31 - 1)
     return sigma, n, s

@@ -69,7 +69,7 @@ class CompareRequest:
     prior: str = catalog.DEFAULT_PRIOR
     operator_params: dict[str, Any] = field(default_factory=dict)
     num_steps: int = 50
-    sigma_y: float = 0.05
+    sigma_y: float = mgps.DEFAULT_SIGMA_Y
     num_samples: int = catalog.DEFAULT_SAMPLES
     seed: int = 0
     budget: str = "cost"
@@ -298,8 +298,9 @@ def compare(request: CompareRequest) -> Iterator[CompareFrame]:
     stream their current estimates, the residual curves and a metrics table; at the end, a
     verdict from the per-sample measures.
 
-    The initial noise is drawn once from the seed, ``x_init = randn((N, *prior.shape))``, and
-    every sampler starts from it. The steps of each come from the budget
+    The initial noise is drawn once from the seed (``mgps.initial_noise`` on a generator
+    seeded with it: the x_T a Restore with this seed starts from) and every sampler starts
+    from it; each sampler's later noise comes from its own generator seeded with the seed. The steps of each come from the budget
     (:func:`mgps.budget.plan`, a VJP at its price measured on this device). Wall time is the
     time spent inside each sampler's steps.
 
@@ -357,7 +358,7 @@ def compare(request: CompareRequest) -> Iterator[CompareFrame]:
     except ValueError as err:
         raise ValueError(f"Could not count the samplers' network calls: {err}") from None
     note = budget_note(request.budget, plan, target, price)
-    x_init = torch.randn((n, *setup.prior.shape), generator=torch.Generator().manual_seed(seed))
+    x_init = mgps.initial_noise(setup.prior, n, torch.Generator().manual_seed(seed))
     runs = [
         _Run(
             name,

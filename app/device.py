@@ -69,6 +69,16 @@ def sampling_jobs() -> int:
     return ZERO_GPU_JOBS if on_zero_gpu() else 1
 
 
+MAX_GPU_SECONDS = 300  # the longest call ZeroGPU is asked for
+
+
+def gpu_seconds(step_seconds: float, steps: int, *, samples: int = 1, runs: int = 1) -> int:
+    """Seconds to ask ZeroGPU for: 20 s to start, then ``step_seconds`` per step of each of
+    ``runs`` runs, times the square root of the number of ``samples`` (a batch costs less
+    than that many runs), at most :data:`MAX_GPU_SECONDS`."""
+    return int(min(MAX_GPU_SECONDS, 20 + step_seconds * steps * runs * max(1, samples) ** 0.5))
+
+
 def gpu(
     duration: int | Callable[..., int] = 60,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -23,10 +23,11 @@ import mgps
 from mgps.ecg.data import DATA_PATH, EcgData, load_ecg_data
 from mgps.ecg.leads import twelve_leads
 from mgps.ecg.tasks import PAPER_STEPS, TASKS, sampler_kwargs, window_metrics
+from mgps.pipeline import SamplerRun, check_settings
 
 from . import catalog, status
 from .checks import int_in
-from .device import DEVICE
+from .device import DEVICE, gpu_seconds
 from .ecg_figures import ecg_base, ecg_figure
 
 __all__ = [
@@ -48,7 +49,7 @@ __all__ = [
 ]
 
 PRIOR = "ecg"
-SIGMA_Y = 0.05  # the paper's (and the benchmark's) observation noise
+SIGMA_Y = mgps.DEFAULT_SIGMA_Y  # the paper's (and the benchmark's) observation noise
 MAX_SAMPLES = 10
 DEFAULT_SAMPLES = 4
 DEFAULT_TASK = "missing_leads"
@@ -340,12 +341,7 @@ def _check(request: EcgRequest) -> tuple[int, str, str, dict[str, Any], int, int
     )
     n = int_in("the number of samples", request.num_samples, 1, MAX_SAMPLES)
     seed = int_in("the seed", request.seed, 0, 2**31 - 1)
-    allowed = set(entry.keyword_names()) - {"generator", "x_init", "num_samples"}
-    unknown = sorted(set(request.params) - allowed)
-    if unknown:
-        raise ValueError(
-            f"{entry.label} has no parameter(s) {', '.join(unknown)}; valid: {', '.join(sorted(allowed))}"
-        )
+    check_settings(request.sampler, request.params)
     kwargs = sampler_kwargs(request.sampler, {**request.params, "num_steps": num_steps})
     return _window(request.window), request.task, request.sampler, kwargs, n, seed
 
@@ -378,18 +374,16 @@ def reconstruct(request: EcgRequest) -> Iterator[EcgFrame]:
         table=[],
     )
     stride = max(1, num_steps // DISPLAY_FRAMES)
-    generator = torch.Generator().manual_seed(seed + 1)
-    stream = mgps.run(sampler, prior, p.problem, num_samples=n, generator=generator, **kwargs)
-    seconds = 0.0
-    last = None
+    steps = SamplerRun(
+        sampler,
+        prior,
+        p.problem,
+        params=kwargs,
+        num_samples=n,
+        generator=torch.Generator().manual_seed(seed + 1),
+    )
     remaining = status.Remaining(num_steps)
-    while True:
-        t0 = time.perf_counter()
-        step = next(stream, None)
-        seconds += time.perf_counter() - t0
-        if step is None:
-            break
-        last = step
+    for step in steps:
         done = step.index + 1
         show = step.index % stride == 0 and done < step.num_steps
         figure = None
@@ -401,16 +395,14 @@ def reconstruct(request: EcgRequest) -> Iterator[EcgFrame]:
                 sample_label="x̂0",
                 validate=False,
             )
-        left = remaining.update(done, seconds)
+        left = remaining.update(done, steps.seconds)
         yield EcgFrame(
-            status.running(what, done, step.num_steps, seconds, left) + f" · t = {step.t}",
+            status.running(what, done, step.num_steps, steps.seconds, left) + f" · t = {step.t}",
             done,
             step.num_steps,
             figure=figure,
         )
-    if last is None:
-        raise RuntimeError(f"{label} yielded no step")
-    samples = last.x0_hat.detach()
+    samples, seconds = steps.samples(), steps.seconds
     if not bool(torch.isfinite(samples).all()):
         raise mgps.SamplerDivergedError(f"{label} returned NaN or inf samples")
     metrics = _errors(samples, p.x_true, p.missing)
@@ -448,4 +440,4 @@ def ecg_duration(request: EcgRequest) -> int:
     """Seconds to ask ZeroGPU for (MGPS's steps are several network calls each)."""
     steps = int(request.num_steps or default_steps(request.sampler))
     per_step = 0.3 if request.sampler == "mgps" else 0.05
-    return int(min(300, 20 + per_step * steps * max(1, int(request.num_samples)) ** 0.5))
+    return gpu_seconds(per_step, steps, samples=int(request.num_samples))

@@ -31,12 +31,12 @@ from mgps.pipeline import (
     observation_refusal,
     prepare,
     prepare_observation,
+    prior_estimate,
     restore_stream,
     summarise,
     write_run,
 )
 from mgps.presets import settings
-from mgps.samplers.common import is_latent, start
 
 from . import catalog, own_image, status
 from .checks import check_common, clean_params, int_in
@@ -50,7 +50,7 @@ __all__ = [
     "restore",
     "Leftovers",
     "setup_for",
-    "initial_estimate",
+    "seeded_noise",
     "estimate_note",
     "DISPLAY_FRAMES",
 ]
@@ -89,7 +89,7 @@ class RestoreRequest:
     sampler: str = catalog.DEFAULT_SAMPLER
     operator_params: dict[str, Any] = field(default_factory=dict)
     sampler_params: dict[str, Any] = field(default_factory=dict)
-    sigma_y: float = 0.05
+    sigma_y: float = mgps.DEFAULT_SIGMA_Y
     num_samples: int = catalog.DEFAULT_SAMPLES
     seed: int = 0
     input_mode: str = own_image.DEGRADE
@@ -263,23 +263,19 @@ def setup_for(
     return setup
 
 
-def initial_estimate(setup: RestoreSetup, sampler: str, num_steps: int, n: int, seed: int):
-    """The prior's own x̂0 = D_T(x_T) of the initial noise x_T that ``sampler`` will start from
-    with this seed (the library's ``start`` draws it), as images in [-1, 1]: what the chain
-    looks like before the observation has guided it. One network call."""
+def seeded_noise(setup: RestoreSetup, n: int, seed: int) -> tuple[torch.Generator, torch.Tensor]:
+    """The sampler's random stream for ``seed`` and the initial noise x_T of ``n`` samples drawn
+    on it (``mgps.initial_noise``), as the library's ``restore_stream`` would draw them from
+    the seed alone: passing both gives the library's numbers."""
     generator = torch.Generator().manual_seed(seed)
-    timesteps, x_init = start(sampler, setup.prior, setup.problem, num_steps, n, None, generator)
-    with torch.no_grad():
-        x0 = setup.prior.x0_pred(x_init, int(timesteps[-1]))
-        images = setup.prior.decode(x0) if is_latent(setup.prior) else x0
-    return images.reshape(n, *setup.image_shape).clamp(-1, 1)
+    return generator, mgps.initial_noise(setup.prior, n, generator)
 
 
 def _stream_every(setup: RestoreSetup, num_steps: int) -> tuple[int, int]:
     """(library ``every``, display stride): the library yields every step for pixel priors
     (so Stop acts within one step); images are rendered every ``stride`` steps."""
     stride = max(1, num_steps // DISPLAY_FRAMES)
-    return (stride if is_latent(setup.prior) else 1), stride
+    return (stride if mgps.is_latent(setup.prior) else 1), stride
 
 
 def restore(request: RestoreRequest) -> Iterator[Frame | Final]:
@@ -313,12 +309,12 @@ def restore(request: RestoreRequest) -> Iterator[Frame | Final]:
         original=request.original,
     )
     observation = display(setup.observation_image()[:1])
-    first = initial_estimate(setup, request.sampler, num_steps, n, seed)
+    generator, x_init = seeded_noise(setup, n, seed)
     yield Frame(
         0,
         num_steps,
         observation=observation,
-        x0_prior=display(first[:1]),
+        x0_prior=display(prior_estimate(setup.prior, x_init)[:1]),
         notes=list(setup.notes),
         problem=_light(setup),
     )
@@ -329,7 +325,15 @@ def restore(request: RestoreRequest) -> Iterator[Frame | Final]:
     last_scored = 0.0
     result: Result | None = None
     for update in restore_stream(
-        setup, request.sampler, num_samples=n, params=params, seed=seed, every=every, context="app"
+        setup,
+        request.sampler,
+        num_samples=n,
+        params=params,
+        seed=seed,
+        generator=generator,
+        x_init=x_init,
+        every=every,
+        context="app",
     ):
         if isinstance(update, Result):
             result = update

@@ -38,7 +38,7 @@ _LOCK = threading.Lock()  # one toy run at a time: they are CPU-bound
 
 def toy_samplers() -> list[tuple[str, str]]:
     """Samplers that run on the toy (pixel-space samplers that accept a matrix with an SVD)."""
-    from mgps.samplers.common import operator_supports
+    from mgps.capabilities import operator_supports
 
     toy = _toy(0, TeachingSettings())
     return [

@@ -411,7 +411,11 @@ def problem_controls(
             elem_id=f"{tab}-num-samples",
         )
     sigma_y = gr.Slider(
-        0.001, 1.0, value=0.05, step=0.001, label="σ_y (observation noise, [-1, 1] units)"
+        0.001,
+        1.0,
+        value=mgps.DEFAULT_SIGMA_Y,
+        step=0.001,
+        label="σ_y (observation noise, [-1, 1] units)",
     )
     note = gr.Markdown(prior_note(prior.value), elem_classes=["mgps-note"])
     return ProblemInputs(widget, prior, operator, groups, controls, sigma_y, seed, n, note)

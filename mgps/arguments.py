@@ -11,6 +11,7 @@ from typing import Any
 
 from .devices import DEVICE_HELP, DTYPES
 from .registry import SAMPLERS, Entry, parse_value
+from .types import RUN_KEYWORDS
 
 __all__ = ["add_run_arguments", "parse_params", "sampler_overrides"]
 
@@ -44,7 +45,7 @@ def add_run_arguments(
         )
 
 
-_RESERVED = {"generator", "x_init", "num_samples"}
+_RESERVED = RUN_KEYWORDS
 
 
 def parse_params(entry: Entry, pairs: list[str] | None) -> dict[str, Any]:

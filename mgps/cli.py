@@ -25,13 +25,13 @@ import torch
 
 from .arguments import add_run_arguments, parse_params
 from .registry import SAMPLERS
-from .types import SamplerDivergedError
+from .types import DEFAULT_SIGMA_Y, SamplerDivergedError
 
 __all__ = ["main", "parse_params"]
 
 log = logging.getLogger("mgps")
 
-DEGRADE_SIGMA_Y = 0.05  # the noise added to a clean --image
+DEGRADE_SIGMA_Y = DEFAULT_SIGMA_Y  # the noise added to a clean --image
 
 RESTORE_HELP = """Restore an image with a diffusion prior.
 

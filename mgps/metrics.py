@@ -3,7 +3,6 @@
 Image metrics take tensors ``(B, C, H, W)`` (or one ``(C, H, W)`` image) in [-1, 1] and return
 one value per image, as in the paper's released code (docs/algorithms.md §6): PSNR on [0, 1] with peak 1 (equivalently on
 [-1, 1] with ``data_range = 2``) and SSIM with an 11×11 Gaussian window, σ = 1.5.
-LPIPS is not available offline (see :func:`lpips_status`).
 """
 
 from __future__ import annotations
@@ -22,22 +21,32 @@ __all__ = [
     "gaussian_w2",
     "psnr",
     "ssim",
-    "lpips_available",
-    "lpips_status",
     "t_interval",
     "energy_terms",
 ]
 
 
-def t_interval(values) -> tuple[float, float]:
-    """Mean and 95 % Student-t half-width of the finite ``values`` (half-width NaN for one value)."""
+INTERVAL_METHODS = ("student-t", "normal")
+
+
+def t_interval(values, *, method: str = "student-t") -> tuple[float, float]:
+    """Mean and 95 % half-width of the finite ``values`` (half-width NaN for one value): every
+    interval the library, the app and the tables print.
+
+    ``method="student-t"`` (the default): t_{0.975, n−1} · s/√n. ``method="normal"``: the
+    normal approximation 1.96 · s/√n, which the Gaussian-mixture table (``mgps gmm table``,
+    as the paper's) has always printed; kept as an explicit option so that its committed
+    numbers do not move.
+    """
+    if method not in INTERVAL_METHODS:
+        raise ValueError(f"method must be one of {', '.join(INTERVAL_METHODS)}; got {method!r}")
     v = np.asarray([x for x in values if np.isfinite(x)], dtype=float)
     if v.size == 0:
         return float("nan"), float("nan")
     if v.size == 1:
         return float(v[0]), float("nan")
-    half = scipy.stats.t.ppf(0.975, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size)
-    return float(v.mean()), float(half)
+    quantile = scipy.stats.t.ppf(0.975, v.size - 1) if method == "student-t" else 1.96
+    return float(v.mean()), float(quantile * v.std(ddof=1) / np.sqrt(v.size))
 
 
 def energy_terms(samples: Tensor | np.ndarray, reference: Tensor | np.ndarray) -> np.ndarray:
@@ -222,21 +231,3 @@ def ssim(x: Tensor, ref: Tensor, *, window_size: int = 11, sigma: float = 1.5) -
     num = (2 * mu_x * mu_r + c1) * (2 * cov + c2)
     den = (mu_x**2 + mu_r**2 + c1) * (var_x + var_r + c2)
     return (num / den).flatten(1).mean(1)
-
-
-_LPIPS_REASON = (
-    "LPIPS needs pretrained AlexNet/VGG backbone weights that the lpips, piq and torchmetrics "
-    "packages download at first use (and torchvision, which is not a dependency); they are "
-    "not available offline, so LPIPS is not computed."
-)
-
-
-def lpips_status() -> tuple[bool, str]:
-    """``(available, reason)`` for LPIPS; currently always ``(False, reason)``."""
-    return False, _LPIPS_REASON
-
-
-def lpips_available() -> bool:
-    """Whether LPIPS can be computed here: ``False`` (no offline weights; the reason is in
-    :func:`lpips_status`)."""
-    return False

@@ -8,7 +8,6 @@ the sliced Wasserstein distance to the exact posterior.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .metrics import sliced_wasserstein
+from .metrics import sliced_wasserstein, t_interval
 from .operators.matrix import MatrixOperator
 from .priors.gaussian_mixture import GaussianMixturePrior, gmm25
 from .samplers.common import run
@@ -33,7 +32,6 @@ __all__ = [
     "EtaSweep",
     "EtaVerdict",
     "eta_verdict",
-    "mean_ci",
 ]
 
 
@@ -217,16 +215,6 @@ class EtaSweep:
         return cls.from_json(json.loads(Path(path).read_text()))
 
 
-def mean_ci(values: np.ndarray | list[float]) -> tuple[float, float]:
-    """Mean and the half-width of its 95 % Student-t interval (nan for one value)."""
-    from scipy.stats import t
-
-    a = np.asarray(values, dtype=float)
-    if a.size < 2:
-        return float(a.mean()), float("nan")
-    return float(a.mean()), float(t.ppf(0.975, a.size - 1) * a.std(ddof=1) / math.sqrt(a.size))
-
-
 @dataclass
 class EtaVerdict:
     """What an :class:`EtaSweep` shows. ``mean``/``half``: the mean SW at each η and its 95 %
@@ -248,10 +236,10 @@ class EtaVerdict:
 
 def eta_verdict(sweep: EtaSweep) -> EtaVerdict:
     """The best η of a sweep, and which η are separated from it by a paired 95 % interval."""
-    stats = [mean_ci(row) for row in sweep.sw]
+    stats = [t_interval(row) for row in sweep.sw]
     k = int(np.argmin([m for m, _ in stats]))
     paired = [
-        mean_ci(row - sweep.sw[k]) if i != k else (0.0, 0.0) for i, row in enumerate(sweep.sw)
+        t_interval(row - sweep.sw[k]) if i != k else (0.0, 0.0) for i, row in enumerate(sweep.sw)
     ]
     worse = [e for e, (d, h) in zip(sweep.etas, paired) if d - h > 0]
     best = sweep.etas[k]

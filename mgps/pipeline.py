@@ -3,7 +3,7 @@
 The one place where registries, image files and samplers meet; the ``restore`` command and
 the app both call it, so neither knows how a sampler works.
 
-    setup = prepare("digits", "assets/examples/digit_3_1.png", "box", sigma_y=0.05, seed=0)
+    setup = prepare("digits", "assets/examples/digit_3_1.png", "box", seed=0)
     for update in restore_stream(setup, "mgps", num_samples=4, params={"num_steps": 50}):
         ...                                  # Progress records, then one Result
     write_run("out", setup, update)           # the PNGs and metrics.json
@@ -18,7 +18,8 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,15 @@ from .observation import (
 from .operators.base import measure
 from .registry import OPERATORS, PRIORS, SAMPLERS
 from .samplers.common import is_latent, run
-from .types import InverseProblem, Operator, Prior, SamplerDivergedError, Step
+from .types import (
+    DEFAULT_SIGMA_Y,
+    RUN_KEYWORDS,
+    InverseProblem,
+    Operator,
+    Prior,
+    SamplerDivergedError,
+    Step,
+)
 
 __all__ = [
     "RestoreSetup",
@@ -51,6 +60,11 @@ __all__ = [
     "read_jpeg_quality",
     "suggest_sigma_y",
     "restore_stream",
+    "SamplerRun",
+    "check_settings",
+    "check_sigma_y",
+    "to_images",
+    "prior_estimate",
     "summarise",
     "write_run",
     "restore",
@@ -157,7 +171,7 @@ def prepare(
     operator_params: dict[str, Any] | None = None,
     mask: Any = None,
     mask_drawn_means: str = "observed",
-    sigma_y: float = 0.05,
+    sigma_y: float = DEFAULT_SIGMA_Y,
     seed: int = 0,
     device: torch.device | str | None = None,
     dtype: torch.dtype | None = None,
@@ -184,7 +198,7 @@ def prepare(
     from .utils.images import load_image, load_mask
 
     entry = OPERATORS[operator]
-    _check_sigma(sigma_y)
+    sigma_y = check_sigma_y(sigma_y)
     prior_name, prior_obj, shape = _image_prior(prior, device, dtype)
     channels, height, width = shape
     loaded = load_image(image, size=(height, width), channels=channels)
@@ -219,9 +233,16 @@ def prepare(
     )
 
 
-def _check_sigma(sigma_y: Any) -> None:
-    if not isinstance(sigma_y, int | float) or not math.isfinite(sigma_y) or not 0 < sigma_y <= 2:
-        raise ValueError(f"sigma_y must be in (0, 2] (image units in [-1, 1]); got {sigma_y}")
+def check_sigma_y(sigma_y: Any) -> float:
+    """``sigma_y``, an image's observation noise, as a float in (0, 2] ([-1, 1] image units),
+    or a ``ValueError`` that says so."""
+    try:
+        sigma = float(sigma_y)
+    except (TypeError, ValueError):
+        raise ValueError(f"σ_y (sigma_y) must be a number, got {sigma_y!r}") from None
+    if isinstance(sigma_y, bool) or not math.isfinite(sigma) or not 0 < sigma <= 2:
+        raise ValueError(f"σ_y (sigma_y) must be in (0, 2] (image units in [-1, 1]); got {sigma_y}")
+    return sigma
 
 
 def _image_prior(prior: Any, device: Any, dtype: Any) -> tuple[str, Prior, tuple[int, ...]]:
@@ -280,7 +301,7 @@ def prepare_observation(
     if refusal is not None:
         raise ValueError(refusal)
     if sigma_y is not None:
-        _check_sigma(sigma_y)
+        sigma_y = check_sigma_y(sigma_y)
     prior_name, prior_obj, shape = _image_prior(prior, device, dtype)
     read = read_observation(
         observation,
@@ -315,10 +336,107 @@ def prepare_observation(
     )
 
 
-def _to_image(prior: Prior, x: Tensor) -> Tensor:
+def to_images(prior: Prior, x: Tensor) -> Tensor:
+    """Samples ``x`` of ``prior`` as images ``(B, C, H, W)`` in [-1, 1] (decoded for a latent
+    prior, clamped)."""
     with torch.no_grad():
         images = prior.decode(x) if is_latent(prior) else x
     return images.reshape(x.shape[0], *image_shape_of(prior)).clamp(-1, 1)
+
+
+def prior_estimate(prior: Prior, x_init: Tensor) -> Tensor:
+    """The prior's own clean estimate x̂0 = D_T(x_T) of the initial noise ``x_init`` (at the
+    last noise level T, where every sampler starts), as images in [-1, 1]: what a chain looks
+    like before the observation has guided it. One network call."""
+    with torch.no_grad():
+        x0 = prior.x0_pred(x_init, prior.alphas_cumprod.numel() - 1)
+    return to_images(prior, x0)
+
+
+def check_settings(sampler: str, params: Mapping[str, Any] | None) -> None:
+    """Raise a ``ValueError`` naming the valid ones if ``params`` holds a keyword that is not
+    one of the registered ``sampler``'s settings (the run keywords, :data:`RUN_KEYWORDS`, are
+    not settings)."""
+    entry = SAMPLERS[sampler]
+    allowed = set(entry.keyword_names()) - RUN_KEYWORDS
+    unknown = sorted(set(params or {}) - allowed)
+    if unknown:
+        raise ValueError(
+            f"{entry.label} has no parameter(s) {', '.join(unknown)}; valid: {', '.join(sorted(allowed))}"
+        )
+
+
+class SamplerRun:
+    """A registered sampler's steps, timed and counted: iterate it for its
+    :class:`~mgps.types.Step` records. ``seconds`` is the time spent inside the sampler (and
+    inside :meth:`timed` blocks), not the consumer's between steps; ``network_calls`` and
+    ``vjps`` count its denoiser calls (:class:`CountingPrior`); :meth:`samples` are the last
+    step's x̂0. The loop that :func:`restore_stream` and the app's ECG tab share.
+
+    Raises:
+        ValueError: an unknown sampler or setting (:func:`check_settings`); then, while
+            iterating, the sampler's own refusals.
+        SamplerDivergedError: the run produced NaN/inf.
+    """
+
+    def __init__(
+        self,
+        sampler: str,
+        prior: Prior,
+        problem: InverseProblem,
+        *,
+        params: Mapping[str, Any] | None = None,
+        num_samples: int = 1,
+        generator: torch.Generator | None = None,
+        x_init: Tensor | None = None,
+    ) -> None:
+        check_settings(sampler, params)
+        self.label = SAMPLERS[sampler].label
+        self._prior = CountingPrior(prior)
+        self._stream = run(
+            sampler,
+            self._prior,
+            problem,
+            num_samples=num_samples,
+            generator=generator,
+            x_init=x_init,
+            **dict(params or {}),
+        )
+        self.seconds = 0.0
+        self.last: Step | None = None
+
+    def __iter__(self) -> Iterator[Step]:
+        while True:
+            with self.timed():
+                step = next(self._stream, None)
+            if step is None:
+                return
+            self.last = step
+            yield step
+
+    @contextmanager
+    def timed(self) -> Iterator[None]:
+        """Count the time of the block in :attr:`seconds` (work done for the run, such as
+        decoding its estimates)."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds += time.perf_counter() - start
+
+    @property
+    def network_calls(self) -> int:
+        return self._prior.network_calls
+
+    @property
+    def vjps(self) -> int:
+        return self._prior.vjps
+
+    def samples(self) -> Tensor:
+        """The last step's x̂0 (the samples, once the iteration has ended)."""
+        if self.last is None:
+            raise SamplerDivergedError(f"{self.label} produced no step")
+        return self.last.x0_hat.detach()
 
 
 def restore_stream(
@@ -330,6 +448,7 @@ def restore_stream(
     seed: int = 0,
     every: int = 1,
     x_init: Tensor | None = None,
+    generator: torch.Generator | None = None,
     on_step: Callable[[Step], None] | None = None,
     context: str = "library",
 ) -> Iterator[Progress | Result]:
@@ -340,69 +459,53 @@ def restore_stream(
     The settings not in ``params`` are the table's (``mgps.presets.settings`` for the task and
     ``context``); the result's ``metrics["params"]`` records every setting that ran.
 
+    The sampler's random stream is ``generator``, by default a fresh one seeded with ``seed``;
+    it draws the initial noise (:func:`~mgps.samplers.common.initial_noise`) unless
+    ``x_init`` is given. So ``seed=s`` alone runs as ``generator=g, x_init=initial_noise(prior,
+    num_samples, g)`` with ``g = torch.Generator().manual_seed(s)``.
+
     Raises:
         ValueError: unknown sampler or parameter, incompatible sampler/operator/prior.
         SamplerDivergedError: the run produced NaN/inf (the message says what to change).
     """
     from .presets import settings
 
-    entry = SAMPLERS[sampler]
-    allowed = set(entry.keyword_names()) - {"generator", "x_init", "num_samples"}
-    unknown = sorted(set(params or {}) - allowed)
-    if unknown:
-        raise ValueError(
-            f"{entry.label} has no parameter(s) {', '.join(unknown)}; valid: {', '.join(sorted(allowed))}"
-        )
+    check_settings(sampler, params)
     if not isinstance(num_samples, int) or not 1 <= num_samples <= 64:
         raise ValueError(f"num_samples must be an integer between 1 and 64, got {num_samples!r}")
     if every < 1:
         raise ValueError("every must be at least 1")
     params = {**settings(sampler, setup.operator_name, context), **(params or {})}
-    prior = CountingPrior(setup.prior)
-    generator = torch.Generator().manual_seed(seed)
-    seconds = 0.0  # time inside the sampler and the conversions, excluding the consumer's
-    last = None
-    stream = run(
+    steps = SamplerRun(
         sampler,
-        prior,
+        setup.prior,
         setup.problem,
+        params=params,
         num_samples=num_samples,
-        generator=generator,
+        generator=torch.Generator().manual_seed(seed) if generator is None else generator,
         x_init=x_init,
-        **params,
     )
     latent = is_latent(setup.prior)
-    while True:
-        start = time.perf_counter()
-        step = next(stream, None)
-        if step is None:
-            seconds += time.perf_counter() - start
-            break
-        last = step
+    for step in steps:
         if on_step is not None:
             on_step(step)
         if step.index % every == 0 or step.index == step.num_steps - 1:
-            x0 = _to_image(setup.prior, step.x0_hat.detach())
-            mid = step.extras.get("midpoint")
-            mid_image = _to_image(setup.prior, mid.detach()) if mid is not None else None
-            x_t = None if latent else _to_image(setup.prior, step.x_t.detach())
-            with torch.no_grad():
-                residual = setup.problem.residual(x0).flatten(1).norm(dim=1)
-            seconds += time.perf_counter() - start
+            with steps.timed():
+                x0 = to_images(setup.prior, step.x0_hat.detach())
+                mid = step.extras.get("midpoint")
+                mid_image = to_images(setup.prior, mid.detach()) if mid is not None else None
+                x_t = None if latent else to_images(setup.prior, step.x_t.detach())
+                with torch.no_grad():
+                    residual = setup.problem.residual(x0).flatten(1).norm(dim=1)
             yield Progress(
-                step.index, step.num_steps, step.t, x0, mid_image, x_t, seconds, residual
+                step.index, step.num_steps, step.t, x0, mid_image, x_t, steps.seconds, residual
             )
-        else:
-            seconds += time.perf_counter() - start
-    if last is None:
-        raise SamplerDivergedError(f"{entry.label} produced no step")
-    samples = _to_image(setup.prior, last.x0_hat.detach())
     yield summarise(
         setup,
-        samples,
-        seconds=seconds,
-        network_calls=prior.network_calls,
-        vjps=prior.vjps,
+        to_images(setup.prior, steps.samples()),
+        seconds=steps.seconds,
+        network_calls=steps.network_calls,
+        vjps=steps.vjps,
         sampler=sampler,
         params=params,
         seed=seed,
@@ -449,21 +552,12 @@ def summarise(setup: RestoreSetup, samples: Tensor, **extra: Any) -> Result:
         "best_by_data_consistency": best,
         "sigma_y": float(setup.problem.sigma_y),
         "expected_residual_norm": expected,
-        "lpips": None,
         "prior": setup.prior_name,
         "operator": setup.operator_name,
         "operator_params": dict(setup.operator_params),
         "input_mode": setup.input_mode,
         **extra,
     }
-    try:
-        from .metrics import lpips_status
-
-        ok, why = lpips_status()
-        if not ok:
-            metrics["lpips_note"] = why
-    except ImportError:
-        pass
     return Result(samples, mean, std, setup.observation_image(), metrics, best)
 
 

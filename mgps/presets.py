@@ -17,6 +17,8 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from .types import RUN_KEYWORDS
+
 __all__ = ["TASK_DEFAULTS", "CONTEXTS", "CONTEXT_STEPS", "task_defaults", "settings", "is_task"]
 
 # Where the steps differ by context. A sampler not named in a context runs its signature's steps
@@ -120,9 +122,6 @@ def task_defaults(sampler: str, operator: str) -> dict[str, Any]:
     return dict(TASK_DEFAULTS.get(sampler, {}).get(operator, {}))
 
 
-_NOT_SETTINGS = {"generator", "x_init", "num_samples"}
-
-
 def is_task(operator: str | None) -> bool:
     """Whether ``operator`` names a registered image task (the table's tasks)."""
     from .registry import OPERATORS
@@ -148,7 +147,7 @@ def settings(sampler: str, operator: str | None = None, context: str = "library"
         name: p.default
         for name, p in signature.parameters.items()
         if p.kind is inspect.Parameter.KEYWORD_ONLY
-        and name not in _NOT_SETTINGS
+        and name not in RUN_KEYWORDS
         and p.default is not inspect.Parameter.empty
     }
     if is_task(operator):

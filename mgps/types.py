@@ -32,7 +32,18 @@ __all__ = [
     "Step",
     "append_dims",
     "SamplerDivergedError",
+    "RUN_KEYWORDS",
+    "DEFAULT_SIGMA_Y",
 ]
+
+# The keywords every sampler takes that say how to run it, not how it works: how many samples,
+# from which initial noise, with which random stream. Everything else a sampler takes is a
+# setting (a registry Param, the table of defaults in ``mgps.presets``).
+RUN_KEYWORDS = frozenset({"generator", "x_init", "num_samples"})
+
+# The observation noise of the paper's image and ECG experiments, in data units ([-1, 1] for
+# images): the default of every command, function and control that degrades clean data.
+DEFAULT_SIGMA_Y = 0.05
 
 
 def append_dims(v: Tensor, ndim: int) -> Tensor:

@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))  # the app package, when run from a checkout
 
 from app import comparing  # noqa: E402
 from mgps.paper.exact_table import held_out_digits  # noqa: E402
+from mgps.types import DEFAULT_SIGMA_Y  # noqa: E402
 from mgps.verdict import interval, rank, verdict  # noqa: E402
 
 
@@ -47,7 +48,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--budget", default="cost", choices=["cost", "steps", "defaults"])
     p.add_argument("--images", type=int, default=6, help="held-out test digits per task")
     p.add_argument("--samples", type=int, default=4)
-    p.add_argument("--sigma-y", type=float, default=0.05)
+    p.add_argument("--sigma-y", type=float, default=DEFAULT_SIGMA_Y)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--report-only",

@@ -53,7 +53,7 @@ from mgps.priors.sources import EMBEDDED_PRIORS_DIR
 from mgps.progress import say
 from mgps.registry import OPERATORS
 from mgps.samplers.common import sample
-from mgps.types import InverseProblem
+from mgps.types import DEFAULT_SIGMA_Y, InverseProblem
 
 DEFAULT_CONFIGS = [  # the README's table (results/digits_vs_dps/sweep.md)
     "dps1000:dps:num_steps=1000",
@@ -190,7 +190,7 @@ def main(argv=None) -> None:
         default=0,
         help="index of the first test digit (a fresh range confirms settings chosen on another)",
     )
-    p.add_argument("--sigma-y", type=float, default=0.05)
+    p.add_argument("--sigma-y", type=float, default=DEFAULT_SIGMA_Y)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--config", nargs="+", default=DEFAULT_CONFIGS)
     p.add_argument(

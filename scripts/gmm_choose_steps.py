@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> None:
     for dim in args.dims:
         directions = random_directions(dim, 100, seed=0)
         for seed in args.seeds:
-            inst = make_instance(dim, 1, 0.05, seed)
+            inst = make_instance(dim, 1, mgps.DEFAULT_SIGMA_Y, seed)
             g = torch.Generator().manual_seed(seed + 1)
             reference = inst.posterior.sample(2000, g)
             prior_sw = mgps.sliced_wasserstein(

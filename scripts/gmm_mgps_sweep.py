@@ -18,7 +18,7 @@ import torch
 
 from mgps.metrics import random_directions, sliced_wasserstein
 from mgps.paper.gmm import GMM_DEFAULTS, _ci95, _fmt, make_instance, run_sampler
-from mgps.types import SamplerDivergedError
+from mgps.types import DEFAULT_SIGMA_Y, SamplerDivergedError
 
 BASE = GMM_DEFAULTS["mgps"]
 UNIFORM_20 = {
@@ -48,7 +48,7 @@ def main() -> None:
     parser.add_argument("--obs-dim", type=int, default=1)
     parser.add_argument("--instances", type=int, default=10)
     parser.add_argument("--n-samples", type=int, default=2000)
-    parser.add_argument("--sigma-y", type=float, default=0.05)
+    parser.add_argument("--sigma-y", type=float, default=DEFAULT_SIGMA_Y)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     torch.set_num_threads(1)

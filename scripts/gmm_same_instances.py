@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 from pathlib import Path
 
 import numpy as np
+
+from mgps.metrics import t_interval
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -69,8 +70,8 @@ def main(argv: list[str] | None = None) -> None:
             if not rows:
                 continue
             ok = np.array([sw for sw, bad in rows if not bad], dtype=float)
-            half = 1.96 * ok.std(ddof=1) / math.sqrt(ok.size) if ok.size > 1 else math.nan
-            print(f"| {c} | {ok.mean():.2f} ± {half:.2f} | {sum(bad for _, bad in rows)} |")
+            mean, half = t_interval(ok, method="normal")  # the mixture table's interval
+            print(f"| {c} | {mean:.2f} ± {half:.2f} | {sum(bad for _, bad in rows)} |")
 
 
 if __name__ == "__main__":

@@ -70,7 +70,7 @@ def one(args) -> dict:
     g = torch.Generator().manual_seed(0)
     truth = (torch.rand(args.samples, *prior.shape, generator=g) * 2 - 1).to(device)
     op = mgps.OPERATORS[args.operator].obj(prior.shape)
-    problem = measure(truth, op, 0.05, torch.Generator().manual_seed(1))
+    problem = measure(truth, op, mgps.DEFAULT_SIGMA_Y, torch.Generator().manual_seed(1))
     params = {**task_defaults(args.sampler, args.operator), "num_steps": args.steps}
     signature = inspect.signature(mgps.SAMPLERS[args.sampler].obj).parameters
     for pair in args.set or []:

@@ -162,7 +162,7 @@ def main() -> None:
         - 1
     )
     op = mgps.OPERATORS["box"].obj(prior.shape)
-    problem = measure(x_true, op, 0.05, torch.Generator().manual_seed(1))
+    problem = measure(x_true, op, mgps.DEFAULT_SIGMA_Y, torch.Generator().manual_seed(1))
     report = {
         "model": "UNet2DModel with the google/ddpm-ema-celebahq-256 architecture",
         "weights": weights,

@@ -347,9 +347,3 @@ def test_ssim_and_psnr_match_skimage():
     assert metrics.psnr(x, ref).item() == pytest.approx(
         skm.peak_signal_noise_ratio(b, a, data_range=1.0), abs=1e-6
     )
-
-
-def test_lpips_is_reported_unavailable():
-    assert metrics.lpips_available() is False
-    ok, reason = metrics.lpips_status()
-    assert ok is False and "offline" in reason

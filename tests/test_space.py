@@ -46,7 +46,8 @@ def test_dry_run_lists_exactly_what_the_launched_app_opens(tmp_path, capsys):
         f for f in set(listed) - used if not any(fnmatch.fnmatchcase(f, p) for p in space.DOCUMENTS)
     }
     assert not unused, f"dead weight in the Space (never opened): {sorted(unused)}"
-    shown = "results/tradeoff_teaching/teaching.json"  # the one result the app shows (tradeoff charts)
+    # the one result the app shows (app/tradeoff_charts.py)
+    shown = "results/tradeoff_teaching/teaching.json"
     assert not any(
         f.startswith(("tests/", "results/", "assets/data/")) and f != shown for f in listed
     )

@@ -18,14 +18,14 @@ import gradio as gr
 import mgps
 
 from .. import catalog, comparing, run_stop, status, widgets
-from ..device import HEAVY, gpu, sampling_jobs
+from ..device import HEAVY, gpu, gpu_seconds, sampling_jobs
 
 __all__ = ["build"]
 
 
 def _duration(request: comparing.CompareRequest) -> int:
     """Seconds to ask ZeroGPU for."""
-    return int(min(300, 20 + 0.3 * int(request.num_steps) * len(request.samplers)))
+    return gpu_seconds(0.3, int(request.num_steps), runs=len(request.samplers))
 
 
 def _fingerprint(value: Any) -> str:

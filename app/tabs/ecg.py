@@ -27,7 +27,7 @@ INTRO = (
     "alone** (the other leads missing) or from the **first half** of the window (the second "
     "half missing on every lead). The true signal is black, the observation the thick orange "
     "band, and each posterior sample a thin coloured line; while sampling, the lines are the "
-    "current x̂0. σ_y = 0.05."
+    f"current x̂0. σ_y = {ecg_runs.SIGMA_Y}."
 )
 
 

@@ -18,7 +18,7 @@ import gradio as gr
 import mgps
 
 from .. import catalog, own_image_widgets, restoring, run_stop, status, widgets
-from ..device import HEAVY, gpu, sampling_jobs
+from ..device import HEAVY, gpu, gpu_seconds, sampling_jobs
 
 __all__ = ["build"]
 
@@ -26,7 +26,7 @@ __all__ = ["build"]
 def _duration(request: restoring.RestoreRequest) -> int:
     """Seconds to ask ZeroGPU for."""
     steps = int(request.sampler_params.get("num_steps") or 100)
-    return int(min(300, 20 + 0.2 * steps * max(1, int(request.num_samples)) ** 0.5))
+    return gpu_seconds(0.2, steps, samples=int(request.num_samples))
 
 
 _gpu_restore = gpu(duration=_duration)(restoring.restore)

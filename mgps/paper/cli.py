@@ -31,6 +31,7 @@ from ..arguments import add_run_arguments, parse_params, sampler_overrides
 from ..devices import parse_dtype
 from ..progress import say
 from ..registry import SAMPLERS
+from ..types import DEFAULT_SIGMA_Y
 from .tradeoff import add_tradeoff_commands
 from .validate import add_validate_command
 
@@ -147,7 +148,7 @@ def add_image_commands(sub: argparse._SubParsersAction) -> None:
         "--param", action="append", metavar="SAMPLER:NAME=VALUE", help="e.g. mgps:num_steps=50"
     )
     p.add_argument("--n-images", type=int, default=None)
-    p.add_argument("--sigma-y", type=float, default=0.05)
+    p.add_argument("--sigma-y", type=float, default=DEFAULT_SIGMA_Y)
     p.add_argument("--seed", type=int, default=0)
     add_run_arguments(p)
     p.set_defaults(func=cmd_images_table)
@@ -160,7 +161,7 @@ def add_image_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--samplers", default=None)
     p.add_argument("--n-images", type=int, default=5)
     p.add_argument("--n-samples", type=int, default=32)
-    p.add_argument("--sigma-y", type=float, default=0.05)
+    p.add_argument("--sigma-y", type=float, default=DEFAULT_SIGMA_Y)
     p.add_argument(
         "--steps",
         action="append",
@@ -192,7 +193,7 @@ def add_image_commands(sub: argparse._SubParsersAction) -> None:
         help="steps per sampler, 'others=K' for the rest (default: each sampler's own; "
         "the app's: --steps mgps=50 --steps others=100)",
     )
-    p.add_argument("--sigma-y", type=float, default=0.05)
+    p.add_argument("--sigma-y", type=float, default=DEFAULT_SIGMA_Y)
     p.add_argument("--seed", type=int, default=0)
     add_run_arguments(p)
     p.set_defaults(func=cmd_images_defaults)
@@ -261,7 +262,7 @@ def add_ecg_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--param", action="append", metavar="SAMPLER:NAME=VALUE", help="e.g. mgps:num_steps=300"
     )
-    p.add_argument("--sigma-y", type=float, default=0.05)
+    p.add_argument("--sigma-y", type=float, default=DEFAULT_SIGMA_Y)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--chunk-windows",
@@ -390,7 +391,7 @@ def add_gmm_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--instances", type=int, default=20)
     p.add_argument("--n-samples", type=int, default=2000)
     p.add_argument("--slices", type=int, default=100)
-    p.add_argument("--sigma-y", type=float, default=0.05)
+    p.add_argument("--sigma-y", type=float, default=DEFAULT_SIGMA_Y)
     p.add_argument("--samplers", default=None, help="comma-separated subset (default: all)")
     p.add_argument(
         "--param",
@@ -413,7 +414,7 @@ def add_gmm_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--instances", type=int, default=10)
     p.add_argument("--n-samples", type=int, default=2000)
     p.add_argument("--steps", type=int, default=300)
-    p.add_argument("--sigma-y", type=float, default=0.05)
+    p.add_argument("--sigma-y", type=float, default=DEFAULT_SIGMA_Y)
     p.add_argument("--seed", type=int, default=0)
     add_run_arguments(p, dtype=False, quiet=False)
     p.set_defaults(func=cmd_gmm_ablation)

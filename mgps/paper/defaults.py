@@ -44,7 +44,7 @@ from ..operators.base import measure
 from ..pipeline import RestoreSetup, image_shape_of, restore
 from ..presets import BEST_OF, task_defaults
 from ..registry import OPERATORS, SAMPLERS
-from ..types import InverseProblem, SamplerDivergedError
+from ..types import DEFAULT_SIGMA_Y, InverseProblem, SamplerDivergedError
 from ..utils.assets import ASSETS_DIR
 from .cells import Cell, process_device, run_cells
 from .classifier import JUNK, load_classifier, predicted_labels, right_label
@@ -220,7 +220,7 @@ def defaults_sweep(
     operators: Sequence[str] | None = None,
     samplers: Sequence[str] | None = None,
     steps: dict[str, int] | None = None,
-    sigma_y: float = 0.05,
+    sigma_y: float = DEFAULT_SIGMA_Y,
     seed: int = 0,
     device: torch.device | str = "cpu",
     dtype: torch.dtype | None = None,

@@ -45,13 +45,14 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..capabilities import compatibility
 from ..ecg.data import load_ecg_data
 from ..ecg.tasks import ECG_DEFAULTS, PAPER_STEPS, TASKS, sampler_kwargs, window_metrics
 from ..metrics import t_interval
 from ..progress import say
 from ..registry import OPERATORS, SAMPLERS
-from ..samplers.common import operator_supports, sample
-from ..types import InverseProblem, SamplerDivergedError
+from ..samplers.common import sample
+from ..types import DEFAULT_SIGMA_Y, InverseProblem, SamplerDivergedError
 from .cells import Cell, launch_state, process_device, run_cells
 
 __all__ = [
@@ -90,8 +91,7 @@ def select_windows(is_test: np.ndarray, record: np.ndarray, n: int, seed: int) -
 
 
 def _supports(name: str, operator: Any) -> bool:
-    tags = SAMPLERS[name].tags
-    return "pixel" in tags and operator_supports(tags, operator)
+    return compatibility(name, "ecg", operator).ok  # the ECG prior is a pixel-space one
 
 
 def table(
@@ -104,7 +104,7 @@ def table(
     samplers: Sequence[str] | None = None,
     tasks: Sequence[str] = tuple(TASKS),
     overrides: dict[str, dict[str, Any]] | None = None,
-    sigma_y: float = 0.05,
+    sigma_y: float = DEFAULT_SIGMA_Y,
     seed: int = 0,
     chunk_windows: int | None = None,
     device: torch.device | str = "cpu",

@@ -32,7 +32,7 @@ from ..presets import task_defaults
 from ..progress import say
 from ..registry import OPERATORS, PRIORS, SAMPLERS
 from ..samplers.common import operator_supports, sample
-from ..types import SamplerDivergedError
+from ..types import DEFAULT_SIGMA_Y, SamplerDivergedError
 from .cells import Cell, launch_state, process_device, run_cells
 from .defaults import held_out
 
@@ -65,7 +65,7 @@ def exact_table(
     samplers: Sequence[str] | None = None,
     num_images: int = 5,
     num_samples: int = 32,
-    sigma_y: float = 0.05,
+    sigma_y: float = DEFAULT_SIGMA_Y,
     steps: dict[str, int] | None = None,
     overrides: dict[str, dict[str, Any]] | None = None,
     seed: int = 0,

@@ -20,13 +20,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..metrics import random_directions, sliced_wasserstein
+from ..metrics import random_directions, sliced_wasserstein, t_interval
 from ..operators.matrix import MatrixOperator
 from ..priors.gaussian_mixture import GaussianMixturePrior, gmm25
 from ..progress import say
 from ..registry import SAMPLERS
 from ..samplers.common import sample
-from ..types import InverseProblem, SamplerDivergedError, Step
+from ..types import DEFAULT_SIGMA_Y, InverseProblem, SamplerDivergedError, Step
 from .cells import Cell, launch_state, process_device, run_cells
 
 __all__ = [
@@ -183,11 +183,8 @@ def run_sampler(
 
 
 def _ci95(values: Sequence[float]) -> tuple[float, float]:
-    v = np.asarray(values, dtype=float)
-    if v.size == 0:
-        return math.nan, math.nan
-    half = 1.96 * v.std(ddof=1) / math.sqrt(v.size) if v.size > 1 else math.nan
-    return float(v.mean()), float(half)
+    """Mean ± 1.96·std/√n, the table's normal-approximation interval (as the paper's)."""
+    return t_interval(values, method="normal")
 
 
 def _fmt(mean: float, half: float) -> str:
@@ -219,7 +216,7 @@ def table(
     num_instances: int = 20,
     num_samples: int = 2000,
     num_slices: int = 100,
-    sigma_y: float = 0.05,
+    sigma_y: float = DEFAULT_SIGMA_Y,
     samplers: Sequence[str] | None = None,
     overrides: dict[str, dict[str, Any]] | None = None,
     seed: int = 0,
@@ -441,7 +438,7 @@ def ablation(
     num_samples: int = 2000,
     num_slices: int = 100,
     num_steps: int = 300,
-    sigma_y: float = 0.05,
+    sigma_y: float = DEFAULT_SIGMA_Y,
     lr: float = 0.1,
     seed: int = 0,
     dtype: torch.dtype = torch.float32,

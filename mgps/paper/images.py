@@ -21,12 +21,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..capabilities import compatibility
 from ..pipeline import image_shape_of, prepare, restore
 from ..priors.loading import load_prior
 from ..progress import say
 from ..registry import OPERATORS, SAMPLERS
-from ..samplers.common import is_latent, operator_supports
-from ..types import SamplerDivergedError
+from ..types import DEFAULT_SIGMA_Y, SamplerDivergedError
 from .cells import Cell, launch_state, process_device, run_cells
 
 __all__ = ["table", "DEFAULT_OPERATORS", "IMAGE_SUFFIXES"]
@@ -55,9 +55,7 @@ def _images(folder: str | Path, limit: int | None) -> list[Path]:
 
 
 def _supports(sampler: str, operator: Any, prior: Any) -> bool:
-    tags = SAMPLERS[sampler].tags
-    kind_ok = ("latent" in tags) if is_latent(prior) else ("pixel" in tags)
-    return kind_ok and operator_supports(tags, operator)
+    return compatibility(sampler, prior, operator).ok
 
 
 def table(
@@ -68,7 +66,7 @@ def table(
     samplers: Sequence[str] | None = None,
     operators: Sequence[str] = DEFAULT_OPERATORS,
     overrides: dict[str, dict[str, Any]] | None = None,
-    sigma_y: float = 0.05,
+    sigma_y: float = DEFAULT_SIGMA_Y,
     num_images: int | None = None,
     seed: int = 0,
     device: torch.device | str = "cpu",

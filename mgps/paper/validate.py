@@ -51,7 +51,7 @@ import torch
 from ..arguments import add_run_arguments
 from ..metrics import random_directions, sliced_wasserstein
 from ..registry import SAMPLERS, parse_value
-from ..types import InverseProblem, Step
+from ..types import DEFAULT_SIGMA_Y, InverseProblem, Step
 
 __all__ = ["PROBLEMS", "gaussian_problem", "load_sampler", "validate", "add_validate_command"]
 
@@ -116,7 +116,7 @@ def _digits() -> ExactProblem:
 
     prior = PRIORS["digits-exact"].obj(dtype=torch.float32)
     op = OPERATORS["box"].obj(prior.shape)
-    problem = measure(held_out_digits(1), op, 0.05, torch.Generator().manual_seed(0))
+    problem = measure(held_out_digits(1), op, DEFAULT_SIGMA_Y, torch.Generator().manual_seed(0))
     return ExactProblem(
         "digits-exact",
         "box inpainting of test digit 0, digits-exact prior (784 pixels), σ_y = 0.05",
@@ -130,7 +130,7 @@ def _digits() -> ExactProblem:
 
 PROBLEMS: dict[str, Callable[[], ExactProblem]] = {
     "mixture-d10": _mixture(10, 3, 0.5, 0),  # the test suite's problem
-    "mixture-d20": _mixture(20, 1, 0.05, 20_000),  # instance 0 of the d = 20 table row
+    "mixture-d20": _mixture(20, 1, DEFAULT_SIGMA_Y, 20_000),  # instance 0 of the d = 20 table row
     "mixture-d100": _mixture(100, 5, 0.1, 100),
     "gaussian-d16": gaussian_problem,
     "digits-exact": _digits,

@@ -14,6 +14,6 @@ from . import (  # noqa: F401  (registration)
     reddiff,
     resample,
 )
-from .common import require_operator, run, sample
+from .common import initial_noise, require_operator, run, sample
 
-__all__ = ["run", "sample", "require_operator"]
+__all__ = ["run", "sample", "require_operator", "initial_noise"]

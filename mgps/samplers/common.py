@@ -1,5 +1,6 @@
 """Small helpers shared by the samplers: argument checks, initial noise, divergence checks,
-capability checks, and ``sample`` (run a sampler to completion)."""
+capability checks (the rule lives in :mod:`mgps.capabilities`), and ``sample`` (run a sampler
+to completion)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ..operators.base import has_svd
+from ..capabilities import (
+    compatibility,
+    is_latent,
+    operator_refusal,
+    operator_supports,
+    prior_refusal,
+)
 from ..registry import SAMPLERS
 from ..schedules import spaced_timesteps
 from ..types import InverseProblem, Operator, Prior, SamplerDivergedError, Step
@@ -25,6 +32,7 @@ __all__ = [
     "log_likelihood_fn",
     "require_prior",
     "is_latent",
+    "initial_noise",
 ]
 
 
@@ -51,25 +59,46 @@ def prior_device(prior: Prior) -> torch.device:
     return torch.device(getattr(prior, "device", "cpu"))
 
 
-def is_latent(prior: Prior) -> bool:
-    """Whether ``prior`` diffuses in a latent space (it has ``encode`` and ``decode``)."""
-    return callable(getattr(prior, "decode", None)) and callable(getattr(prior, "encode", None))
+def initial_noise(
+    prior: Prior, num_samples: int, generator: torch.Generator | None = None
+) -> Tensor:
+    """The initial noise x_T ~ N(0, I) of ``num_samples`` samples, ``(num_samples, *prior.shape)``
+    in the prior's dtype and on its device, drawn on ``generator``'s device.
+
+    Every sampler draws its start this way when it is not given ``x_init``; pass the result as
+    ``x_init`` to start several samplers from the same point. Drawing it advances
+    ``generator`` exactly as the sampler's own draw would, so::
+
+        g = torch.Generator().manual_seed(0)
+        x = mgps.sample("dps", prior, problem, x_init=mgps.initial_noise(prior, 4, g), generator=g)
+
+    gives the samples of ``mgps.sample("dps", prior, problem, num_samples=4,
+    generator=torch.Generator().manual_seed(0))``.
+    """
+    if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples < 1:
+        raise ValueError(f"num_samples must be a positive integer, got {num_samples!r}")
+    gen_device = generator.device if generator is not None else prior_device(prior)
+    x = torch.randn(
+        (num_samples, *prior.shape),
+        generator=generator,
+        dtype=prior_dtype(prior),
+        device=gen_device,
+    )
+    return x.to(prior_device(prior))
 
 
 def require_prior(sampler: str, prior: Prior) -> None:
     """Raise a clear ``ValueError`` if the registered sampler cannot use this kind of prior."""
-    entry = SAMPLERS[sampler]
-    latent = is_latent(prior)
-    if latent and "latent" not in entry.tags:
-        able = ", ".join(SAMPLERS.names(with_tag="latent"))
-        raise ValueError(
-            f"{entry.label} works on pixel-space priors; this prior is a latent diffusion model. Samplers for latent priors: {able}."
-        )
-    if not latent and "pixel" not in entry.tags:
-        able = ", ".join(SAMPLERS.names(with_tag="pixel"))
-        raise ValueError(
-            f"{entry.label} needs a latent diffusion prior (with an encoder and a decoder). Samplers for this prior: {able}."
-        )
+    reason = prior_refusal(sampler, prior)
+    if reason is not None:
+        raise ValueError(reason)
+
+
+def require_operator(sampler: str, operator: Operator) -> None:
+    """Raise a clear ``ValueError`` if the registered sampler cannot use ``operator``."""
+    reason = operator_refusal(sampler, operator)
+    if reason is not None:
+        raise ValueError(reason)
 
 
 def start(
@@ -90,8 +119,9 @@ def start(
         raise TypeError(
             f"problem must be an InverseProblem (see mgps.measure), got {type(problem).__name__}"
         )
-    require_prior(sampler, prior)
-    require_operator(sampler, problem.operator)
+    ok, reason = compatibility(sampler, prior, problem.operator)
+    if not ok:
+        raise ValueError(reason)
     timesteps = spaced_timesteps(prior.alphas_cumprod.numel() - 1, num_steps)
     if x_init is not None:
         if tuple(x_init.shape[1:]) != tuple(prior.shape):
@@ -99,16 +129,7 @@ def start(
                 f"x_init must have shape (B, {', '.join(map(str, prior.shape))}), got {tuple(x_init.shape)}"
             )
         return timesteps, x_init.to(dtype=prior_dtype(prior), device=prior_device(prior))
-    if not isinstance(num_samples, int) or num_samples < 1:
-        raise ValueError(f"num_samples must be a positive integer, got {num_samples!r}")
-    gen_device = generator.device if generator is not None else prior_device(prior)
-    x = torch.randn(
-        (num_samples, *prior.shape),
-        generator=generator,
-        dtype=prior_dtype(prior),
-        device=gen_device,
-    )
-    return timesteps, x.to(prior_device(prior))
+    return timesteps, initial_noise(prior, num_samples, generator)
 
 
 def ensure_finite(x: Tensor, sampler: str, index: int, num_steps: int, hint: str) -> Tensor:
@@ -121,44 +142,6 @@ def ensure_finite(x: Tensor, sampler: str, index: int, num_steps: int, hint: str
             f"became NaN or inf. {hint}"
         )
     return x
-
-
-def operator_supports(tags: frozenset[str], operator: Operator) -> bool:
-    """Whether a sampler with capability ``tags`` can run with ``operator``."""
-    if "requires-svd" in tags and not has_svd(operator):
-        return False
-    if "requires-linear" in tags and not getattr(operator, "linear", False):
-        return False
-    if (
-        "requires-svd-when-linear" in tags
-        and getattr(operator, "linear", False)
-        and not has_svd(operator)
-    ):
-        return False
-    return True
-
-
-def require_operator(sampler: str, operator: Operator) -> None:
-    """Raise a clear ``ValueError`` if the registered sampler cannot use ``operator``."""
-    entry = SAMPLERS[sampler]
-    if operator_supports(entry.tags, operator):
-        return
-    op_name = getattr(operator, "name", type(operator).__name__)
-    if "requires-svd" in entry.tags:
-        need = "a linear operator with a singular value decomposition"
-    elif "requires-svd-when-linear" in entry.tags:
-        need = "a singular value decomposition for linear operators (e.g. gaussian_blur_svd instead of gaussian_blur)"
-    else:
-        need = "a linear operator"
-    why = "is nonlinear" if not getattr(operator, "linear", False) else "has no SVD"
-    able = [
-        e.name
-        for e in SAMPLERS
-        if operator_supports(e.tags, operator) and ("latent" not in e.tags or "pixel" in e.tags)
-    ]
-    raise ValueError(
-        f"{entry.label} needs {need}; {op_name!r} {why}. Samplers that can run it: {', '.join(able)}."
-    )
 
 
 def run(

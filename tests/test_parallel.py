@@ -22,7 +22,7 @@ from mgps.paper.cells import Cell, deal, run_cells
 ROOT = Path(__file__).resolve().parents[1]
 # The command, with fewer sampler steps so that a run takes seconds on 2 cores.
 TABLE = [
-    *("gmm", "table", "--settings", "8x2", "--instances", "2", "--samplers", "mgps,dps"),
+    *("gmm", "table", "--settings", "8x2", "--n-instances", "2", "--samplers", "mgps,dps"),
     *("--n-samples", "200", "--param", "mgps:num_gradient_steps_initial=2"),
     *("--param", "mgps:num_steps=20", "--param", "dps:num_steps=50"),
 ]

@@ -31,7 +31,7 @@ def test_digits_sweep_tiny(tmp_path):
             "box",
             "--first",
             "3",
-            "--n",
+            "--n-images",
             "2",
             "--config",
             *configs,
@@ -77,7 +77,7 @@ def test_digits_sweep_tiny(tmp_path):
             "box",
             "--first",
             "3",
-            "--n",
+            "--n-images",
             "2",
             "--config",
             "exact:exact",
@@ -95,7 +95,7 @@ def test_digits_sweep_tiny(tmp_path):
             "box",
             "--first",
             "3",
-            "--n",
+            "--n-images",
             "1",
             "--config",
             "exact:exact",
@@ -114,7 +114,7 @@ def test_digits_sweep_tiny(tmp_path):
             [
                 "--operators",
                 "box",
-                "--n",
+                "--n-images",
                 "2",
                 "--config",
                 "dps3:dps:num_steps=3",
@@ -234,7 +234,7 @@ def test_prior_quality_references():
 def test_digits_sweep_fail_fast_stops_on_a_failed_cell(tmp_path):
     """The GPU script passes --fail-fast: a cell that fails stops the run with its error."""
     sweep = _load("digits_mgps_sweep")
-    args = ["--operators", "box", "--first", "3", "--n", "1", "--out", str(tmp_path)]
+    args = ["--operators", "box", "--first", "3", "--n-images", "1", "--out", str(tmp_path)]
     with pytest.raises(ValueError, match="midpoint must lie in"):
         sweep.main([*args, "--config", "broken:mgps:num_steps=3,midpoint=2", "--fail-fast"])
     assert "--fail-fast" in (ROOT / "scripts" / "gpu_benchmarks.py").read_text()

@@ -5,7 +5,7 @@ and of ``scripts/``, written once here:
   many: ``--steps K`` or ``--steps SAMPLER=K`` (:func:`steps_item`), ``--param NAME=VALUE`` or
   ``--param SAMPLER:NAME=VALUE`` (:func:`param_item`), both repeatable; without a sampler the
   setting is for every sampler the command runs (that has the parameter), a named one wins
-  over it; values are typed and range-checked by the registry;
+  over it; ``--param`` values are typed and range-checked by the registry;
 * one device option, ``--device auto|cpu|cuda|cuda:N|mps`` (:func:`add_device_argument`), with
   ``--dtype`` and ``--quiet`` beside it for commands that sample (:func:`add_run_arguments`);
 * a count says what it counts (``--n-images``, ``--n-samples``, ``--n-seeds``); a plural name

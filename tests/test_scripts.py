@@ -167,9 +167,9 @@ def test_train_resume_with_a_new_schedule_then_export(tmp_path, keep_signal_hand
         str(out),
     ]
 
-    train_prior.main([*common, "--steps", "2"])
+    train_prior.main([*common, "--train-steps", "2"])
     train_prior.main(
-        [*common, "--steps", "4"]
+        [*common, "--train-steps", "4"]
     )  # resumed with the same constant LR: still one segment
     first = json.loads((out / "training.json").read_text())
     assert first["steps"] == 4 and first["complete"]
@@ -179,7 +179,7 @@ def test_train_resume_with_a_new_schedule_then_export(tmp_path, keep_signal_hand
     ]
 
     # resumed from the checkpoint with a cosine tail: a second schedule segment, from step 4
-    train_prior.main([*common, "--steps", "6", "--lr-decay", "cosine"])
+    train_prior.main([*common, "--train-steps", "6", "--lr-decay", "cosine"])
     info = json.loads((out / "training.json").read_text())
     assert info["steps"] == 6 and [h["step"] for h in info["eval_history"]] == [2, 4, 6]
     assert [(s["from_step"], s["lr_decay"], s["target_steps"]) for s in info["lr_schedule"]] == [
@@ -197,7 +197,7 @@ def test_train_resume_with_a_new_schedule_then_export(tmp_path, keep_signal_hand
 
     # another architecture is refused
     with pytest.raises(SystemExit, match="different architecture"):
-        train_prior.main([*common, "--steps", "8", "--channels", "8,8"])
+        train_prior.main([*common, "--train-steps", "8", "--channels", "8,8"])
 
     card = _load("prior_quality", "scripts").schedule_text(info)
     assert card == (

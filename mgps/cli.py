@@ -10,7 +10,15 @@ The library's commands:
 
 The reproduction commands of the paper's tables and figures and of the project's benchmark
 tables (gmm, gaussian-eta, images, ecg) are defined in mgps/paper/cli.py and added here
-through one registration point.
+through one registration point; the tables need the paper extra: pip install "mgps[paper]".
+
+Options mean the same in every command (mgps/arguments.py):
+  --steps K, --steps SAMPLER=K              diffusion steps: for every sampler, or for one
+  --param NAME=VALUE, --param SAMPLER:NAME=VALUE
+                                            a sampler parameter, likewise (repeatable)
+  --device auto|cpu|cuda|cuda:N|mps         where to run
+  --n-samples, --n-images, --n-seeds, ...   counts say what they count; a plural without
+                                            n- is a list (--samplers mgps,dps)
 """
 
 from __future__ import annotations
@@ -23,7 +31,14 @@ from pathlib import Path
 
 import torch
 
-from .arguments import add_run_arguments, parse_params
+from .arguments import (
+    add_param_argument,
+    add_run_arguments,
+    add_steps_argument,
+    params_for,
+    parse_params,
+    steps_for,
+)
 from .registry import SAMPLERS
 from .types import DEFAULT_SIGMA_Y, SamplerDivergedError
 
@@ -149,9 +164,10 @@ def cmd_restore(args: argparse.Namespace) -> int:
     device = pick_device(args.device)  # a device that is not there: a message, at once
     entry = SAMPLERS[args.sampler]
     op_entry = OPERATORS[args.operator]
-    params = parse_params(entry, args.param)
-    if args.steps is not None:
-        params["num_steps"] = args.steps
+    params = params_for(entry, args.param)
+    steps = steps_for(args.steps, args.sampler)
+    if steps is not None:
+        params["num_steps"] = steps
     op_params = {}
     for pair in args.op_param or []:
         name, _, text = pair.partition("=")
@@ -301,11 +317,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="white/opaque pixels of --mask are observed (black = to restore) or missing; "
         "default: observed with --image, missing (the marks are the damage) with --observation",
     )
-    p.add_argument(
-        "--steps",
-        type=int,
-        default=None,
-        help="diffusion steps (default: the table's for this task, mgps samplers --task TASK)",
+    add_steps_argument(
+        p, help="diffusion steps (default: the table's for this task, mgps samplers --task TASK)"
     )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--n-samples", type=int, default=1)
@@ -316,9 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"observation noise std in [-1, 1] units (default {DEGRADE_SIGMA_Y} with --image; "
         "with --observation, estimated from the image and printed)",
     )
-    p.add_argument(
-        "--param", action="append", metavar="NAME=VALUE", help="sampler parameter (repeatable)"
-    )
+    add_param_argument(p, help="a sampler parameter, e.g. midpoint=0.75 (mgps samplers lists them)")
     p.add_argument(
         "--op-param",
         action="append",

@@ -21,6 +21,7 @@ __all__ = [
     "DTYPES",
     "DeviceUnavailableError",
     "available_devices",
+    "check_device_name",
     "parse_dtype",
     "pick_device",
 ]
@@ -36,6 +37,15 @@ _SPEC = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
 
 class DeviceUnavailableError(ValueError):
     """The requested device does not exist on this machine (the message lists those that do)."""
+
+
+def check_device_name(spec: str) -> str:
+    """``spec`` in lower case when it names a device (``auto``, ``cpu``, ``cuda``, ``cuda:N``,
+    ``mps``), else ``ValueError``; whether the device is there is :func:`pick_device`'s check."""
+    text = str(spec).strip().lower()
+    if not _SPEC.fullmatch(text):
+        raise ValueError(f"unknown device {str(spec)!r}; use {DEVICE_HELP}")
+    return text
 
 
 def available_devices() -> list[str]:
@@ -76,9 +86,7 @@ def pick_device(
         DeviceUnavailableError: the device is not there; the message lists those that are.
         ValueError: ``spec`` is not a device name.
     """
-    text = str(spec if spec is not None else "auto").strip().lower()
-    if not _SPEC.fullmatch(text):
-        raise ValueError(f"unknown device {str(spec)!r}; use {DEVICE_HELP}")
+    text = check_device_name(spec if spec is not None else "auto")
     here = ", ".join(available_devices())
     if text == "auto":
         text = "cuda" if torch.cuda.is_available() else "cpu"

@@ -14,7 +14,7 @@ prior loaded and warmed up; the jobs wait for the trade-off charts it computes i
 background), each job is cancelled once its first guided x̂0 arrives, and one
 more job runs to the end. Writes ``results/app_first_frame/app_first_frame.json``.
 
-    python scripts/app_first_frame.py [--runs 7] [--threads 1]
+    python scripts/app_first_frame.py [--n-runs 7] [--threads 1]
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--n-runs", type=int, default=7, help="timed runs (default 7)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     parser.add_argument(
         "--out", default=str(ROOT / "results" / "app_first_frame" / "app_first_frame.json")
@@ -142,8 +142,8 @@ def main() -> None:
             "layers": [handle_file(str(stroke_file(Path(tmp))))],
             "composite": None,
         }
-        runs = [first_frames(client, payload, seed=k) for k in range(args.runs)]
-        full = first_frames(client, payload, seed=args.runs, to_end=True)
+        runs = [first_frames(client, payload, seed=k) for k in range(args.n_runs)]
+        full = first_frames(client, payload, seed=args.n_runs, to_end=True)
     load_after = os.getloadavg()
     client.close()
     app_main.demo.close()

@@ -33,7 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the app package, when run from a checkout
 
 from app import comparing  # noqa: E402
-from mgps.paper.exact_table import held_out_digits  # noqa: E402
+from mgps.arguments import add_steps_argument, steps_for  # noqa: E402
+from mgps.paper.defaults import held_out  # noqa: E402
 from mgps.types import DEFAULT_SIGMA_Y  # noqa: E402
 from mgps.verdict import interval, rank, verdict  # noqa: E402
 
@@ -44,10 +45,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--prior", default="digits")
     p.add_argument("--operators", nargs="+", default=["half", "sr4"])
     p.add_argument("--samplers", nargs="+", default=["mgps", "dps", "daps"])
-    p.add_argument("--steps", type=int, default=50, help="steps of the first sampler")
+    add_steps_argument(p, help="diffusion steps of the first sampler (default 50)")
     p.add_argument("--budget", default="cost", choices=["cost", "steps", "defaults"])
-    p.add_argument("--images", type=int, default=6, help="held-out test digits per task")
-    p.add_argument("--samples", type=int, default=4)
+    # dest: compare.json keeps its keys (its config is what --report-only reads back)
+    p.add_argument(
+        "--n-images", dest="images", type=int, default=6, help="held-out test digits per task"
+    )
+    p.add_argument("--n-samples", dest="samples", type=int, default=4, help="samples per digit")
     p.add_argument("--sigma-y", type=float, default=DEFAULT_SIGMA_Y)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
@@ -55,7 +59,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="rewrite <out>/README.md from <out>/compare.json (its own command) without sampling",
     )
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    try:
+        args.steps = steps_for(args.steps, args.samplers[0], 50)
+    except ValueError as exc:
+        p.error(str(exc))
+    return args
 
 
 def as_array(image: torch.Tensor) -> np.ndarray:
@@ -65,7 +74,7 @@ def as_array(image: torch.Tensor) -> np.ndarray:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     torch.set_num_threads(1)
-    digits = held_out_digits(args.images)
+    digits = held_out("digits", args.images)[0]
     runs = []
     for op in args.operators:
         for k in range(args.images):

@@ -42,22 +42,22 @@ OLD=mgps50_lr0.03:mgps:num_steps=50,lr=0.03,midpoint_late=none  # MGPS without t
 
 lane_a() {
     # PGDM with its preset (100 steps on JPEG and HDR) and with 1000 steps, to show the preset's gain
-    table jpeg --operators jpeg --first 350 --n 40 --config "${CORE[@]}" pgdm1000:pgdm:num_steps=1000 \
+    table jpeg --operators jpeg --first 350 --n-images 40 --config "${CORE[@]}" pgdm1000:pgdm:num_steps=1000 \
         reddiff:reddiff "$OLD" pgdm:pgdm
-    table hdr --operators hdr --first 350 --n 40 --config "${CORE[@]}" reddiff:reddiff "$OLD" pgdm:pgdm \
+    table hdr --operators hdr --first 350 --n-images 40 --config "${CORE[@]}" reddiff:reddiff "$OLD" pgdm:pgdm \
         pgdm1000:pgdm:num_steps=1000
-    defaults digits_app --prior digits --first 350 --n 20 --steps mgps=50 --steps others=100
-    defaults digits_compare --prior digits --first 350 --n 20 --steps others=50
-    defaults fashion_app --prior fashion --first 0 --n 20 --steps mgps=50 --steps others=100
+    defaults digits_app --prior digits --first 350 --n-images 20 --steps mgps=50 --steps 100
+    defaults digits_compare --prior digits --first 350 --n-images 20 --steps 50
+    defaults fashion_app --prior fashion --first 0 --n-images 20 --steps mgps=50 --steps 100
 }
 lane_b() {
-    table phase_retrieval --operators phase_retrieval --first 350 --n 20 \
+    table phase_retrieval --operators phase_retrieval --first 350 --n-images 20 \
         --config $(for c in "${CORE[@]}" reddiff:reddiff: "$OLD" pgdm:pgdm:; do echo "$c,$BEST4"; done)
-    defaults digits --prior digits --first 350 --n 8
+    defaults digits --prior digits --first 350 --n-images 8
     # seconds: the tables above ran beside other jobs (load 5-10), so their wall times are noisy;
     # these short runs record the process's CPU seconds, which the load does not inflate
-    table timing --operators jpeg hdr --first 350 --n 10 --config "${CORE[@]}" reddiff:reddiff pgdm:pgdm
-    table timing_phase_retrieval --operators phase_retrieval --first 350 --n 5 \
+    table timing --operators jpeg hdr --first 350 --n-images 10 --config "${CORE[@]}" reddiff:reddiff pgdm:pgdm
+    table timing_phase_retrieval --operators phase_retrieval --first 350 --n-images 5 \
         --config $(for c in "${CORE[@]}" reddiff:reddiff: pgdm:pgdm:; do echo "$c,$BEST4"; done)
 }
 LANES=${1:-ab}

@@ -34,9 +34,9 @@ MGPS=(mgps50_paper:mgps:num_steps=50,lr=0.03,midpoint_late=none mgps50_lr0.1:mgp
       mgps50_lr0.1_late1:mgps:num_steps=50,lr=0.1,midpoint_late=1 mgps50_lr0.3:mgps:num_steps=50,lr=0.3,midpoint_late=none
       mgps50_lr0.3_late1:mgps:num_steps=50,lr=0.3,midpoint_late=1)
 PGDM=(pgdm1000:pgdm:num_steps=1000 pgdm50:pgdm:num_steps=50 pgdm100:pgdm:num_steps=100 pgdm250:pgdm:num_steps=250)
-T30=(--first 0 --n 30)  # MGPS, 50 steps
-T20=(--first 0 --n 20)  # DPS on JPEG and HDR
-T12=(--first 0 --n 12)  # DPS on phase retrieval (best of 4: four runs per digit)
+T30=(--first 0 --n-images 30)  # MGPS, 50 steps
+T20=(--first 0 --n-images 20)  # DPS on JPEG and HDR
+T12=(--first 0 --n-images 12)  # DPS on phase retrieval (best of 4: four runs per digit)
 
 lane_a() {
     # MGPS on the nonlinear tasks (the paper's lr = 0.03 is what the registry had)
@@ -68,7 +68,7 @@ lane_b() {
 lane_c() {
     # DAPS, PnP-DM and DCPS on JPEG and HDR with the app's 100 steps (their papers give no JPEG
     # setting; DAPS's released HDR one is the preset): tuning digits 0-9, the cheapest first
-    local T10=(--first 0 --n 10) JH=(--operators jpeg hdr)
+    local T10=(--first 0 --n-images 10) JH=(--operators jpeg hdr)
     run dcps_nonlinear "${JH[@]}" "${T10[@]}" --config dcps100:dcps:num_steps=100 \
         dcps100_lr0.5:dcps:num_steps=100,lr=0.5 dcps100_lr5:dcps:num_steps=100,lr=5 \
         dcps100_M5:dcps:num_steps=100,gradient_steps=5 dcps100_lr0.2:dcps:num_steps=100,lr=0.2 \
@@ -85,7 +85,7 @@ lane_c() {
 }
 lane_d() {
     # DAPS, PnP-DM and DCPS on phase retrieval (best of 4 by data fit), 100 steps, digits 0-9
-    run new_samplers_phase_retrieval --operators phase_retrieval --first 0 --n 10 --config $(best4 \
+    run new_samplers_phase_retrieval --operators phase_retrieval --first 0 --n-images 10 --config $(best4 \
         daps100:daps:num_steps=100 daps100_lr3e-4:daps:num_steps=100,lr=3e-4 \
         dcps100:dcps:num_steps=100 dcps100_lr0.5:dcps:num_steps=100,lr=0.5 \
         pnpdm100:pnpdm:num_steps=100 pnpdm100_llr1e-3:pnpdm:num_steps=100,langevin_lr=1e-3)
@@ -93,7 +93,7 @@ lane_d() {
 lane_e() {
     # the linear tasks where the defaults sweep found DAPS's and PnP-DM's settings unfitted: DAPS
     # on the half mask (no released setting: the box's), PnP-DM's rho_min on masks and blur
-    run new_samplers_linear --operators half box gaussian_blur --first 0 --n 10 \
+    run new_samplers_linear --operators half box gaussian_blur --first 0 --n-images 10 \
         --config daps100:daps:num_steps=100 daps100_box:daps:num_steps=100,lr=5e-5,likelihood_std=0.00707 \
         pnpdm100:pnpdm:num_steps=100 pnpdm100_rho0.1:pnpdm:num_steps=100,rho_min=0.1
 }

@@ -21,7 +21,7 @@ for data in digits fashion; do
   flip=()
   if [ "$data" = fashion ]; then flip=(--hflip); fi
   python scripts/train_prior.py --data "$data" --device cuda --channels 16,32,64 --layers-per-block 1 \
-    --batch-size 128 --steps "$STEPS" --export-every 5000 --ckpt-every 5000 "${init[@]}" "${flip[@]}" \
+    --batch-size 128 --train-steps "$STEPS" --export-every 5000 --ckpt-every 5000 "${init[@]}" "${flip[@]}" \
     --workdir "runs/device_train_$data" --out "$OUT/$data" &
 done
 wait

@@ -17,7 +17,7 @@ cheaper sampler can do in the wall time of a dearer one); the residual is then t
 best-of-4 for phase retrieval). ``--prior fashion`` runs on held-out clothes with the clothing
 classifier.
 
-    python scripts/digits_mgps_sweep.py --operators box sr4 --n 50 --out results/digits_vs_dps
+    python scripts/digits_mgps_sweep.py --operators box sr4 --n-images 50 --out results/digits_vs_dps
     accelerate launch --num_processes 4 scripts/digits_mgps_sweep.py ... # spread over 4 GPUs
 
 Configurations are ``name:sampler:key=value,key=value``; the defaults make the README's table.
@@ -183,7 +183,7 @@ def main(argv=None) -> None:
     )
     p.add_argument("--prior", default="digits")
     p.add_argument("--operators", nargs="+", default=["box", "sr4"])
-    p.add_argument("--n", type=int, default=50, help="how many held-out test digits")
+    p.add_argument("--n-images", type=int, default=50, help="how many held-out test digits")
     p.add_argument(
         "--first",
         type=int,
@@ -200,7 +200,7 @@ def main(argv=None) -> None:
         "--previous",
         type=Path,
         default=None,
-        help="a sweep.json of an earlier run (same --first, --n, --seed) whose runs are reused by name",
+        help="a sweep.json of an earlier run (same --first, --n-images, --seed) whose runs are reused by name",
     )
     p.add_argument("--out", type=Path, default=None)
     p.add_argument(
@@ -236,14 +236,14 @@ def main(argv=None) -> None:
     if args.previous:
         assert (earlier.get("first", 0), earlier["n"], earlier["seed"]) == (
             args.first,
-            args.n,
+            args.n_images,
             args.seed,
-        ), "--previous has another --first/--n/--seed"
+        ), "--previous has another --first/--n-images/--seed"
     if args.out is None:
         p.error("--out is required: every configuration's result is kept there as it finishes")
     device = process_device(args.device)
     prior = load_prior(args.prior, device=device, dtype=parse_dtype(args.dtype))
-    truth, labels = held_out(DATASETS.get(args.prior, "digits"), args.n, args.first)
+    truth, labels = held_out(DATASETS.get(args.prior, "digits"), args.n_images, args.first)
     classifier, _ = load_classifier(DATASETS.get(args.prior, "digits"))
     configs = [parse_config(c) for c in args.config]
     reference = args.reference or configs[0][0]
@@ -252,7 +252,7 @@ def main(argv=None) -> None:
         "prior_steps": training_steps(args.prior),
         "note": args.note,
         "first": args.first,
-        "n": args.n,
+        "n": args.n_images,
         "sigma_y": args.sigma_y,
         "seed": args.seed,
         "clean_right_label_rate": float(right_label(classifier, truth, labels).mean()),
@@ -262,7 +262,7 @@ def main(argv=None) -> None:
         "prior": args.prior,
         "dtype": args.dtype,
         "first": args.first,
-        "n": args.n,
+        "n": args.n_images,
         "sigma_y": args.sigma_y,
         "seed": args.seed,
     }
@@ -338,8 +338,9 @@ def main(argv=None) -> None:
                 "right_label_rate": float(right.mean()),
                 "junk_rate": float(junk.mean()),
                 "residual_over_expected": float(np.median(residual) / expected),
-                "seconds_per_image": seconds / args.n,
-                "cpu_seconds_per_image": cpu / args.n,  # not inflated by other jobs on the machine
+                "seconds_per_image": seconds / args.n_images,
+                "cpu_seconds_per_image": cpu
+                / args.n_images,  # not inflated by other jobs on the machine
             }
         ]
 

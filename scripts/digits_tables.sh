@@ -39,19 +39,19 @@ BUDGET=(dps1000:dps:num_steps=1000 mgps50:mgps:num_steps=50 mgps50_mean3:mgps:nu
 
 sweep --operators box --out "$WORK/tune_box"
 sweep --operators sr4 --out "$WORK/tune_sr4"
-sweep --operators box --first 50 --n 100 --config "${CONFIRM[@]}" "$MEAN2" --out "$WORK/confirm_box"
-sweep --operators sr4 --first 50 --n 100 --config "${CONFIRM[@]}" "$MEAN2" --out "$WORK/confirm_sr4"
-sweep --operators half --first 50 --n 100 --config "${CONFIRM[@]}" "$MEAN2" \
+sweep --operators box --first 50 --n-images 100 --config "${CONFIRM[@]}" "$MEAN2" --out "$WORK/confirm_box"
+sweep --operators sr4 --first 50 --n-images 100 --config "${CONFIRM[@]}" "$MEAN2" --out "$WORK/confirm_sr4"
+sweep --operators half --first 50 --n-images 100 --config "${CONFIRM[@]}" "$MEAN2" \
     dps1000_z0.5:dps:num_steps=1000,step_size=0.5 --out "$WORK/confirm_half"
-sweep --operators gaussian_blur --first 50 --n 100 --config "${CONFIRM[@]}" --out "$WORK/confirm_gaussian_blur"
-sweep --operators half --first 0 --n 50 --config dps1000:dps:num_steps=1000 \
+sweep --operators gaussian_blur --first 50 --n-images 100 --config "${CONFIRM[@]}" --out "$WORK/confirm_gaussian_blur"
+sweep --operators half --first 0 --n-images 50 --config dps1000:dps:num_steps=1000 \
     dps1000_z0.5:dps:num_steps=1000,step_size=0.5 dps1000_z2:dps:num_steps=1000,step_size=2.0 \
     mgps50:mgps:num_steps=50 --out "$WORK/dps_step_half"
 for op in box sr4; do
-    run --prior digits-exact --operators $op --first 50 --n 100 \
+    run --prior digits-exact --operators $op --first 50 --n-images 100 \
         --config "${CONFIRM[@]}" exact:exact --out "$WORK/exact_$op"
 done
-sweep --operators box --first 150 --n 200 --config "${BUDGET[@]}" --out "$WORK/budget_box"
+sweep --operators box --first 150 --n-images 200 --config "${BUDGET[@]}" --out "$WORK/budget_box"
 
 merge --merge "$WORK"/tune_{box,sr4}/sweep.json --out "$OUT" \
     --note "All samplers on the test digits MGPS's presets (mgps/presets.py) were chosen on. Made by scripts/digits_tables.sh."

@@ -11,13 +11,13 @@ uniform in 0..T−1, target v = √ᾱ_j ε − √(1 − ᾱ_j) x_0 (or ε).
 
 Features
 --------
-* AdamW, linear warm-up then cosine decay to 10 % of ``--lr`` at ``--steps``; gradient
+* AdamW, linear warm-up then cosine decay to 10 % of ``--lr`` at ``--train-steps``; gradient
   clipping at 1; EMA of the weights (decay ``min(--ema-decay, (1+s)/(10+s))``), which is what
   gets exported.
 * Resumable: ``--workdir`` holds ``checkpoint.pt`` (model, EMA, optimiser, step, RNG states,
   elapsed seconds, arguments), written atomically every ``--ckpt-every`` steps, at every
   export, on SIGINT/SIGTERM and at the end. Running the same command again continues; a
-  larger ``--steps`` trains longer.
+  larger ``--train-steps`` trains longer.
 * ``loss.csv`` in the workdir: ``step,loss,lr,seconds`` (loss averaged over ``--log-every``
   steps; seconds = cumulative training time over all runs).
 * Every ``--export-every`` steps and at the end, the EMA model is exported to ``--out``
@@ -34,14 +34,14 @@ Examples
 ::
 
     # the shipped model: one thread, detached
-    OMP_NUM_THREADS=1 setsid nohup .venv/bin/python scripts/ecg_train.py --steps 12000 \\
+    OMP_NUM_THREADS=1 setsid nohup .venv/bin/python scripts/ecg_train.py --train-steps 12000 \\
         --workdir runs/ecg --max-hours 2 > runs/ecg.log 2>&1 &
 
     # speed check of the architecture (no state written)
     python scripts/ecg_train.py --bench 10
 
     # tiny end-to-end run
-    python scripts/ecg_train.py --steps 30 --export-every 20 --workdir runs/ecg_tiny \\
+    python scripts/ecg_train.py --train-steps 30 --export-every 20 --workdir runs/ecg_tiny \\
         --out runs/ecg_tiny_out --channels 8,16,16 --eval-samples 4 --eval-steps 10
 """
 
@@ -90,7 +90,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=str(REPO / "runs" / "ecg"),
         help="checkpoints and loss log (default runs/ecg)",
     )
-    p.add_argument("--steps", type=int, default=12000)
+    p.add_argument("--train-steps", dest="steps", type=int, default=12000)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--warmup", type=int, default=200)

@@ -4,7 +4,7 @@ Runs MGPS variants (midpoint η, learning rate, steps, gradient steps, warm star
 instances as ``python -m mgps gmm table`` (d=20, d_y=1 by default) and writes
 ``results/gmm_mgps_tuned/mgps_sweep.{json,md}``.
 
-    python scripts/gmm_mgps_sweep.py --out results/gmm_mgps_tuned --instances 10
+    python scripts/gmm_mgps_sweep.py --out results/gmm_mgps_tuned --n-instances 10
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from mgps.metrics import random_directions, sliced_wasserstein
-from mgps.paper.gmm import GMM_DEFAULTS, _ci95, _fmt, make_instance, run_sampler
+from mgps.paper.gmm import GMM_DEFAULTS, format_interval, make_instance, run_sampler, sw_interval
 from mgps.types import DEFAULT_SIGMA_Y, SamplerDivergedError
 
 BASE = GMM_DEFAULTS["mgps"]
@@ -46,7 +46,7 @@ def main() -> None:
     parser.add_argument("--out", default="results/gmm_mgps_tuned")
     parser.add_argument("--dim", type=int, default=20)
     parser.add_argument("--obs-dim", type=int, default=1)
-    parser.add_argument("--instances", type=int, default=10)
+    parser.add_argument("--n-instances", type=int, default=10)
     parser.add_argument("--n-samples", type=int, default=2000)
     parser.add_argument("--sigma-y", type=float, default=DEFAULT_SIGMA_Y)
     parser.add_argument("--seed", type=int, default=0)
@@ -54,7 +54,7 @@ def main() -> None:
     torch.set_num_threads(1)
     directions = random_directions(args.dim, 100, seed=args.seed)
     records = []
-    for k in range(args.instances):
+    for k in range(args.n_instances):
         inst_seed = args.seed * 1_000_003 + 1000 * args.dim + k  # the same instances as the table
         inst = make_instance(args.dim, args.obs_dim, args.sigma_y, inst_seed)
         reference = inst.posterior.sample(
@@ -87,14 +87,14 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     lines = [
-        f"| MGPS variant (d={args.dim}, d_y={args.obs_dim}, {args.instances} instances) | SW | diverged | s/run |",
+        f"| MGPS variant (d={args.dim}, d_y={args.obs_dim}, {args.n_instances} instances) | SW | diverged | s/run |",
         "|---|---|---|---|",
     ]
     summary = {}
     for label in CONFIGS:
         rows = [r for r in records if r["config"] == label]
         ok = [r for r in rows if not r["diverged"]]
-        mean, half = _ci95([r["sw"] for r in ok])
+        mean, half = sw_interval([r["sw"] for r in ok])
         secs = sum(r["seconds"] for r in ok) / max(len(ok), 1)
         summary[label] = {
             "sw_mean": mean,
@@ -102,7 +102,9 @@ def main() -> None:
             "diverged": len(rows) - len(ok),
             "seconds_mean": secs,
         }
-        lines.append(f"| {label} | {_fmt(mean, half)} | {len(rows) - len(ok)} | {secs:.1f} |")
+        lines.append(
+            f"| {label} | {format_interval(mean, half)} | {len(rows) - len(ok)} | {secs:.1f} |"
+        )
     (out / "mgps_sweep.json").write_text(
         json.dumps(
             {"config": vars(args), "summary": summary, "records": records}, indent=1, default=float

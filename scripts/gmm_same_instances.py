@@ -2,7 +2,7 @@
 they share.
 
 ``mgps gmm table`` draws instance k of a setting from a fixed seed, so a table run with
-``--instances 5`` has the first five instances of one run with 20. This script reads several
+``--n-instances 5`` has the first five instances of one run with 20. This script reads several
 ``gmm_table.json`` files and prints, per setting, every sampler's mean SW (± 1.96·std/√n) over
 the instances all of them ran, with the exact-posterior floor and the prior's distance.
 

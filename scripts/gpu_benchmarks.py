@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
         f"the digits table on {gpus} GPU(s)",
         launch
         + ["scripts/digits_mgps_sweep.py", "--device", "cuda", "--quiet", "--fail-fast"]
-        + ["--operators", "box", "sr4", "--n", "50", "--out", str(out / "digits_sweep")],
+        + ["--operators", "box", "sr4", "--n-images", "50", "--out", str(out / "digits_sweep")],
         steps,
     )
     total = time.perf_counter() - start

@@ -7,15 +7,14 @@ Each sampler runs in a fresh subprocess so that its peak memory is its own: on a
 (``ru_maxrss``) over what it held once the prior was loaded. The sampler's own presets
 (``mgps.presets``) for the task apply, as in the images commands.
 
-    python scripts/mgps_jf_cost.py --prior digits --operator sr4 --steps 50 --samples 4
-    python scripts/mgps_jf_cost.py --prior unet256 --operator box --steps 3 --samples 1 \
-        --set warm_start=false num_gradient_steps_initial=2
+    python scripts/mgps_jf_cost.py --prior digits --operator sr4 --steps 50 --n-samples 4
+    python scripts/mgps_jf_cost.py --prior unet256 --operator box --steps 3 --n-samples 1 \
+        --param warm_start=false --param num_gradient_steps_initial=2
 """
 
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import resource
 import subprocess
@@ -25,9 +24,16 @@ import time
 import torch
 
 import mgps
+from mgps.arguments import (
+    add_device_argument,
+    add_param_argument,
+    add_steps_argument,
+    sampler_overrides,
+    steps_by_sampler,
+)
+from mgps.devices import pick_device
 from mgps.operators.base import measure
 from mgps.presets import task_defaults
-from mgps.registry import parse_value
 
 
 class Counting:
@@ -65,20 +71,20 @@ def load(prior_name: str, device: torch.device):
 def one(args) -> dict:
     """Run one sampler once; print its record as JSON."""
     torch.set_num_threads(args.threads)
-    device = torch.device(args.device)
+    device = pick_device(args.device)
     prior = Counting(load(args.prior, device))
     g = torch.Generator().manual_seed(0)
-    truth = (torch.rand(args.samples, *prior.shape, generator=g) * 2 - 1).to(device)
+    truth = (torch.rand(args.n_samples, *prior.shape, generator=g) * 2 - 1).to(device)
     op = mgps.OPERATORS[args.operator].obj(prior.shape)
     problem = measure(truth, op, mgps.DEFAULT_SIGMA_Y, torch.Generator().manual_seed(1))
-    params = {**task_defaults(args.sampler, args.operator), "num_steps": args.steps}
-    signature = inspect.signature(mgps.SAMPLERS[args.sampler].obj).parameters
-    for pair in args.set or []:
-        key, _, text = pair.partition("=")
-        if key not in signature:
-            raise SystemExit(f"error: {args.sampler} has no setting {key!r}")
-        params[key] = parse_value(text, type(signature[key].default))
-    x_init = torch.randn(args.samples, *prior.shape, generator=torch.Generator().manual_seed(2))
+    named, others = steps_by_sampler(args.steps)
+    steps = named.get(args.sampler, 50 if others is None else others)
+    params = {**task_defaults(args.sampler, args.operator), "num_steps": steps}
+    try:
+        params.update(sampler_overrides(args.param, [args.sampler]).get(args.sampler, {}))
+    except ValueError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    x_init = torch.randn(args.n_samples, *prior.shape, generator=torch.Generator().manual_seed(2))
     if device.type == "cuda":
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
@@ -99,7 +105,7 @@ def one(args) -> dict:
         "forward_calls": prior.forward,
         "vjp_calls": prior.vjp,
         "seconds": seconds,
-        "seconds_per_step": seconds / args.steps,
+        "seconds_per_step": seconds / steps,
         "peak_memory_mib": peak,
         "memory_kind": "cuda max_memory_allocated" if device.type == "cuda" else "ru_maxrss growth",
     }
@@ -113,13 +119,11 @@ def main() -> None:
         "--prior", default="digits", help="a registered prior, or unet256 (random weights)"
     )
     p.add_argument("--operator", default="sr4")
-    p.add_argument("--steps", type=int, default=50)
-    p.add_argument("--samples", type=int, default=4)
+    add_steps_argument(p, help="diffusion steps (default 50)")
+    p.add_argument("--n-samples", type=int, default=4, help="images restored at once")
     p.add_argument("--samplers", nargs="+", default=["mgps", "mgps_jf"])
-    p.add_argument(
-        "--set", nargs="*", help="KEY=VALUE settings for every sampler (e.g. warm_start=false)"
-    )
-    p.add_argument("--device", default="cpu")
+    add_param_argument(p, help="a sampler setting, e.g. warm_start=false")
+    add_device_argument(p, default="cpu")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--sampler", help=argparse.SUPPRESS)  # one run (the subprocess)
     p.add_argument("--out", default=None, help="JSON file for the records")

@@ -11,11 +11,11 @@ NEW=daps,pnpdm,dcps
 sweep() { python scripts/digits_mgps_sweep.py --previous results/digits_vs_dps/sweep.json "$@"; }
 
 lane_a() {
-    mgps gmm table --settings 20x1 --samplers $NEW --instances 10 --out results/new_samplers/gmm_d20
-    mgps gmm table --settings 20x1 --samplers dcps --instances 10 --param dcps:lr=0.2 \
+    mgps gmm table --settings 20x1 --samplers $NEW --n-instances 10 --out results/new_samplers/gmm_d20
+    mgps gmm table --settings 20x1 --samplers dcps --n-instances 10 --param dcps:lr=0.2 \
         --out results/new_samplers/gmm_d20_dcps_step
-    mgps gmm table --settings 200x1 --samplers $NEW --instances 5 --out results/new_samplers/gmm_d200
-    mgps gmm table --settings 200x1 --samplers dcps --instances 5 --param dcps:lr=1.5 \
+    mgps gmm table --settings 200x1 --samplers $NEW --n-instances 5 --out results/new_samplers/gmm_d200
+    mgps gmm table --settings 200x1 --samplers dcps --n-instances 5 --param dcps:lr=1.5 \
         --out results/new_samplers/gmm_d200_dcps_step
     sweep --operators sr4 --config daps:daps pnpdm:pnpdm dcps:dcps --reference dps1000 --out "$WORK/sweep_sr4"
     mgps ecg table --samplers $NEW --out results/new_samplers/ecg

@@ -9,7 +9,7 @@ the restoration's mean image is scored against the original beside the naive ans
 upscaling, the decoded JPEG, the hole filled from its surroundings (repeated averaging of the
 neighbours, a discrete Laplace equation).
 
-    python scripts/own_image_table.py --digits 8 --steps 50 --out results/own_image
+    python scripts/own_image_table.py --n-images 8 --steps 50 --out results/own_image
 
 writes ``table.md`` (the table, with the command) and ``table.json`` (every PSNR); with
 ``--keep``, also the damaged files (``files/``) and each run's folder as the command writes it
@@ -31,6 +31,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
+from mgps.arguments import add_steps_argument, steps_for
 from mgps.cli import main as mgps_main
 from mgps.paper.defaults import held_out
 
@@ -89,9 +90,9 @@ def damage(
 def run(args: argparse.Namespace, out: Path) -> dict:
     files = out / "files"
     files.mkdir(parents=True, exist_ok=True)
-    images, labels = held_out("digits", args.digits, first=args.first)
+    images, labels = held_out("digits", args.n_images, first=args.first)
     rows: dict[str, list[dict]] = {task: [] for task in TASKS}
-    for i in range(args.digits):
+    for i in range(args.n_images):
         k = args.first + i
         pixels = np.round((images[i, 0].numpy() + 1) * 127.5).astype(np.uint8)
         truth = Image.fromarray(pixels)
@@ -101,7 +102,7 @@ def run(args: argparse.Namespace, out: Path) -> dict:
             command = [
                 "restore", "--prior", "digits", "--operator", task, "--sampler", "mgps",
                 "--observation", str(path), "--truth", str(files / f"truth_{k}.png"),
-                "--steps", str(args.steps), "--n-samples", str(args.samples),
+                "--steps", str(args.steps), "--n-samples", str(args.n_samples),
                 "--seed", "0", "--out", str(run_dir), "--quiet", *extra,
             ]  # fmt: skip
             start = time.perf_counter()
@@ -131,11 +132,11 @@ def run(args: argparse.Namespace, out: Path) -> dict:
 
 def table(rows: dict, args: argparse.Namespace, command: str) -> str:
     lines = [
-        f"# Bring your own image: {args.digits} held-out digits damaged with Pillow",
+        f"# Bring your own image: {args.n_images} held-out digits damaged with Pillow",
         "",
         f"Made by `{command}` (torch threads = 1). Each file restored by",
         f"`mgps restore --prior digits --sampler mgps --steps {args.steps} --n-samples "
-        f"{args.samples} --observation FILE --truth ORIGINAL` (noise level estimated by the "
+        f"{args.n_samples} --observation FILE --truth ORIGINAL` (noise level estimated by the "
         "command, JPEG quality read from the file); PSNR (dB, mean over the digits) of the "
         "restoration's mean image against the original.",
         "",
@@ -158,13 +159,19 @@ def table(rows: dict, args: argparse.Namespace, command: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--digits", type=int, default=8, help="held-out test digits (default 8)")
+    parser.add_argument("--n-images", type=int, default=8, help="held-out test digits (default 8)")
     parser.add_argument("--first", type=int, default=0, help="index of the first test digit")
-    parser.add_argument("--steps", type=int, default=50, help="MGPS diffusion steps")
-    parser.add_argument("--samples", type=int, default=1, help="posterior samples per file")
+    add_steps_argument(parser, help="MGPS diffusion steps (default 50)")
+    parser.add_argument(
+        "--n-samples", type=int, default=1, help="posterior samples per file (default 1)"
+    )
     parser.add_argument("--out", default="results/own_image", help="output folder")
     parser.add_argument("--keep", action="store_true", help="keep the files and the runs")
     args = parser.parse_args(argv)
+    try:
+        args.steps = steps_for(args.steps, "mgps", 50)
+    except ValueError as exc:
+        parser.error(str(exc))
     torch.set_num_threads(1)
     command = "python scripts/own_image_table.py " + " ".join(
         sys.argv[1:] if argv is None else argv

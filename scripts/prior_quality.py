@@ -25,6 +25,7 @@ import scipy.linalg
 import torch
 from torch import nn
 
+from mgps.arguments import add_steps_argument, steps_for
 from mgps.paper.classifier import CLASSIFIERS_DIR, JUNK, Classifier, load_classifier
 from mgps.utils.assets import ASSETS_DIR
 from mgps.utils.cards import card_header
@@ -172,11 +173,15 @@ def main() -> None:
     )
     parser.add_argument("--prior", default="digits")
     parser.add_argument("--data", default="digits", choices=["digits", "fashion"])
-    parser.add_argument("--n", type=int, default=1000, help="number of samples")
-    parser.add_argument("--steps", type=int, default=100, help="DDIM steps")
+    parser.add_argument("--n-samples", type=int, default=1000, help="number of prior samples")
+    add_steps_argument(parser, help="DDIM steps (default 100)")
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
+    try:
+        args.steps = steps_for(args.steps, "ddim", 100)
+    except ValueError as exc:
+        parser.error(str(exc))
     torch.set_num_threads(1)
 
     import mgps
@@ -195,11 +200,11 @@ def main() -> None:
         [
             prior_samples(
                 prior,
-                min(200, args.n - k),
+                min(200, args.n_samples - k),
                 num_steps=args.steps,
                 generator=torch.Generator().manual_seed(args.seed + k),
             )
-            for k in range(0, args.n, 200)
+            for k in range(0, args.n_samples, 200)
         ]
     )
     sample_seconds = time.perf_counter() - start
@@ -212,20 +217,23 @@ def main() -> None:
         ),
         "pure noise": stats(
             classifier,
-            torch.randn(args.n, 1, 28, 28, generator=torch.Generator().manual_seed(1)).clamp(-1, 1),
+            torch.randn(
+                args.n_samples, 1, 28, 28, generator=torch.Generator().manual_seed(1)
+            ).clamp(-1, 1),
         ),
     }
     if args.data == "digits":
         exact = mgps.load_prior("digits-exact")
         rows["digits-exact mixture samples"] = stats(
-            classifier, exact.sample(args.n, torch.Generator().manual_seed(2)).float()
+            classifier, exact.sample(args.n_samples, torch.Generator().manual_seed(2)).float()
         )
         rows["digits-exact samples without their isotropic noise"] = stats(
-            classifier, mixture_without_isotropic_noise(args.n, torch.Generator().manual_seed(2))
+            classifier,
+            mixture_without_isotropic_noise(args.n_samples, torch.Generator().manual_seed(2)),
         )
     quality = {
         "classifier": info,
-        "num_samples": args.n,
+        "num_samples": args.n_samples,
         "sampler": f"DDIM, {args.steps} steps (eta 0)",
         "sampling_seconds": round(sample_seconds, 1),
         "rows": {

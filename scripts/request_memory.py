@@ -59,10 +59,15 @@ def images(folder: Path, megapixels: float, layers: int) -> tuple[Path, list[Pat
 
 def main() -> None:
     from app import catalog, limits
+    from mgps.arguments import add_steps_argument, steps_for
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--steps", type=int, default=2)
+    add_steps_argument(parser, help="DDNM's diffusion steps (default 2)")
     args = parser.parse_args()
+    try:
+        args.steps = steps_for(args.steps, "ddnm", 2)
+    except ValueError as exc:
+        parser.error(str(exc))
     layers = limits.MAX_LAYERS
     megapixels = min(catalog.MAX_MEGAPIXELS, limits.MAX_REQUEST_MEGAPIXELS / (1 + layers))
     port = free_port()

@@ -24,6 +24,7 @@ from pathlib import Path
 import torch
 
 import mgps
+from mgps.arguments import add_device_argument
 from mgps.devices import pick_device
 from mgps.operators.base import measure
 from mgps.priors.diffusers_pixel import DiffusersPixelPrior
@@ -135,7 +136,7 @@ def main() -> None:
     parser.add_argument("--mode", choices=["full", "estimate"], default=None)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, mps")
+    add_device_argument(parser)
     parser.add_argument(
         "--weights",
         choices=["auto", "hub", "random"],

@@ -8,7 +8,7 @@
 set -euo pipefail
 export OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1
 out=results/tradeoff_teaching/explore
-common=(--out "$out" --etas 0,0.25,0.5,0.75,1 --problems 10 --quiet)
+common=(--out "$out" --etas 0,0.25,0.5,0.75,1 --n-problems 10 --quiet)
 run() { name=$1; shift; nice -n 10 mgps tradeoff sweep "${common[@]}" --name "$name" "$@"; }
 if [ "${1:-}" != "--rest" ]; then
   run default
@@ -23,6 +23,6 @@ if [ "${1:-}" != "--rest" ]; then
 fi
 # the tab's sweep, at its default settings (20 problems × 11 η)
 nice -n 10 mgps tradeoff sweep --out results/tradeoff_teaching/ --name teaching --quiet
-run steps30-fine --steps 30 --problems 20 --etas 0,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1
+run steps30-fine --steps 30 --n-problems 20 --etas 0,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1
 run sigma005 --sigma-y 0.05
 run spacing12 --spacing 12

@@ -13,7 +13,7 @@ Features
 * Resumable: the work directory holds ``checkpoint.pt`` (model, EMA, optimiser, step,
   RNG states, elapsed seconds, arguments), written atomically every ``--ckpt-every``
   steps, at every export, on SIGINT/SIGTERM and at the end. Re-running the same command
-  with the same ``--workdir`` continues where it stopped (``--steps`` may be raised to
+  with the same ``--workdir`` continues where it stopped (``--train-steps`` may be raised to
   train longer).
 * Loss log ``loss.csv`` in the workdir: ``step,loss,ema_loss,seconds`` (loss = mean over
   the last ``--log-every`` steps, ema_loss = exponentially smoothed loss, seconds =
@@ -33,7 +33,7 @@ Examples
     # long CPU run, one thread, detached
     setsid nohup .venv/bin/python scripts/train_prior.py --data digits \\
         --out assets/priors/digits --workdir runs/digits \\
-        --threads 1 --steps 60000 --export-every 2000 > runs/digits.log 2>&1 &
+        --threads 1 --train-steps 60000 --export-every 2000 > runs/digits.log 2>&1 &
 
     # resume: run exactly the same command again (same --workdir)
 
@@ -71,6 +71,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from mgps.arguments import add_device_argument
 from mgps.utils.files import atomic_torch_save, swap_dirs
 
 REPO = Path(__file__).resolve().parent.parent
@@ -102,7 +103,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, help="export folder, e.g. assets/priors/digits")
     p.add_argument("--workdir", type=Path, help="checkpoints + loss log, e.g. runs/digits")
     p.add_argument(
-        "--steps", type=int, default=60000, help="total optimisation steps (over all resumes)"
+        "--train-steps",
+        dest="steps",
+        type=int,
+        default=60000,
+        help="total optimisation steps (over all resumes)",
     )
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=5e-4, help="peak learning rate (AdamW)")
@@ -111,7 +116,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--lr-decay",
         choices=["none", "cosine"],
         default="none",
-        help="after warm-up: constant LR, or cosine decay to 10%% at --steps",
+        help="after warm-up: constant LR, or cosine decay to 10%% at --train-steps",
     )
     p.add_argument("--weight-decay", type=float, default=0.0)
     p.add_argument("--grad-clip", type=float, default=1.0)
@@ -129,7 +134,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="random horizontal flips (fashion only; not for digits)",
     )
     p.add_argument("--threads", type=int, default=1, help="torch intra-op threads (CPU)")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    add_device_argument(p)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--log-every", type=int, default=50)
     p.add_argument("--ckpt-every", type=int, default=500)

@@ -39,13 +39,13 @@ def test_defaults_sweep_tiny(tmp_path):
         "digits",
         "--first",
         "3",
-        "--n",
+        "--n-images",
         "2",
         "--out",
         str(out),
     ]
     args += ["--operators", "box,phase_retrieval,sr16", "--samplers", "mgps,dps,ddnm"]
-    assert main([*args, "--steps", "others=3"]) == 0
+    assert main([*args, "--steps", "3"]) == 0
     results = json.loads((out / "defaults.json").read_text())
     cells = results["cells"]
     assert set(cells["box"]) == {"mgps", "dps", "ddnm"}
@@ -66,9 +66,9 @@ def test_defaults_sweep_tiny(tmp_path):
     # new cells; an unknown sampler is refused
     before = (out / "defaults.json").read_text()
     assert len(list((out / "cells" / "defaults").glob("*.json"))) == 5
-    assert main([*args, "--steps", "others=3"]) == 0
+    assert main([*args, "--steps", "3"]) == 0
     assert (out / "defaults.json").read_text() == before
-    assert main([*args, "--operators", "box", "--samplers", "ddnm", "--steps", "others=2"]) == 0
+    assert main([*args, "--operators", "box", "--samplers", "ddnm", "--steps", "2"]) == 0
     assert json.loads((out / "defaults.json").read_text())["cells"]["box"]["ddnm"]["params"] == {
         **settings("ddnm", "box"),
         "num_steps": 2,

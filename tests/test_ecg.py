@@ -292,4 +292,4 @@ def test_cli_parser():
     args = parser.parse_args(
         ["ecg", "table", "--out", "x", "--n-windows", "3", "--param", "mgps:num_steps=7"]
     )
-    assert args.n_windows == 3 and args.samples == 4 and callable(args.func)
+    assert args.n_windows == 3 and args.n_samples == 4 and callable(args.func)

@@ -358,7 +358,7 @@ def test_the_measuring_script_runs_tiny(tmp_path):
     )
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
-    argv = ["--digits", "1", "--first", "3", "--steps", "2", "--out", str(tmp_path), "--keep"]
+    argv = ["--n-images", "1", "--first", "3", "--steps", "2", "--out", str(tmp_path), "--keep"]
     assert script.main(argv) == 0
     rows = json.loads((tmp_path / "table.json").read_text())["rows"]
     assert set(rows) == {"sr4", "jpeg", "mask"} and rows["jpeg"][0]["operator_params"] == {

@@ -45,13 +45,25 @@ def test_requirements_txt_is_the_pinned_set_of_pyproject():
             assert req.specifier == spec, f"{name}: {req.specifier} vs {spec}"
 
 
+def test_requirements_dev_pins_the_paper_extra():
+    """requirements-dev.txt adds the paper extra's pins (inside pyproject's ranges) to
+    requirements.txt and installs the project with the dev and paper extras."""
+    lines = [s for line in (ROOT / "requirements-dev.txt").read_text().splitlines()
+             if (s := line.split("#")[0].strip())]  # fmt: skip
+    assert "-r requirements.txt" in lines and "-e .[dev,paper]" in lines
+    pinned = {**_requirements_txt(), **_requirements(s for s in lines if not s.startswith("-"))}
+    for req in _requirements(PYPROJECT["project"]["optional-dependencies"]["paper"]).values():
+        pins = [s.version for s in pinned[req.name].specifier if s.operator == "=="]
+        assert not pins or req.specifier.contains(pins[0]), f"{req.name}: {pins} vs {req.specifier}"
+
+
 def test_one_version_source_and_the_console_script():
     project = PYPROJECT["project"]
     assert "version" not in project and project["dynamic"] == ["version"]
     assert PYPROJECT["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "mgps.__version__"}
     assert mgps.__version__.count(".") == 2
     assert project["scripts"] == {"mgps": "mgps.cli:main"}
-    assert set(project["optional-dependencies"]) == {"app", "dev"}
+    assert set(project["optional-dependencies"]) == {"app", "dev", "paper"}
 
 
 def test_the_wheel_lists_every_package_and_maps_the_assets():

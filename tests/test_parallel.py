@@ -22,7 +22,7 @@ from mgps.paper.cells import Cell, deal, run_cells
 ROOT = Path(__file__).resolve().parents[1]
 # The command, with fewer sampler steps so that a run takes seconds on 2 cores.
 TABLE = [
-    *("gmm", "table", "--settings", "8x2", "--instances", "2", "--samplers", "mgps,dps"),
+    *("gmm", "table", "--settings", "8x2", "--n-instances", "2", "--samplers", "mgps,dps"),
     *("--n-samples", "200", "--param", "mgps:num_gradient_steps_initial=2"),
     *("--param", "mgps:num_steps=20", "--param", "dps:num_steps=50"),
 ]
@@ -157,7 +157,9 @@ def test_restore_on_a_device_that_is_not_there_says_which_are(tmp_path):
     assert run.stderr.startswith("error: device 'cuda' is not available")
     assert "Devices here: cpu" in run.stderr and "Traceback" not in run.stderr
     assert not any(tmp_path.iterdir())
-    assert main([*args, "--device", "tpu", "--image", image, "--out", str(tmp_path)]) == 2
+    with pytest.raises(SystemExit) as exit_:  # not a device name: refused by the parser
+        main([*args, "--device", "tpu", "--image", image, "--out", str(tmp_path)])
+    assert exit_.value.code == 2
 
 
 def test_progress_bars_count_the_steps_and_keep_quiet_when_asked(capsys):

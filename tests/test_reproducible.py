@@ -44,7 +44,7 @@ def test_validate_cells_match_the_committed_table(threads, checked, compare):
 
 @pytest.mark.parametrize("threads", [1, 2], indirect=True)
 def test_gmm_table_cells_match_the_committed_table(threads, tmp_path):
-    """Instance 0 of ``mgps gmm table --settings 20x1 --instances 2 --samplers ddnm,mgps,pgdm
+    """Instance 0 of ``mgps gmm table --settings 20x1 --n-instances 2 --samplers ddnm,mgps,pgdm
     --out results/gmm_table/ci`` (the reference rows and ΠGDM)."""
     committed = json.loads((ROOT / "results/gmm_table/ci/gmm_table.json").read_text())
     expected = {

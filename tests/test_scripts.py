@@ -31,7 +31,7 @@ def test_digits_sweep_tiny(tmp_path):
             "box",
             "--first",
             "3",
-            "--n",
+            "--n-images",
             "2",
             "--config",
             *configs,
@@ -77,7 +77,7 @@ def test_digits_sweep_tiny(tmp_path):
             "box",
             "--first",
             "3",
-            "--n",
+            "--n-images",
             "2",
             "--config",
             "exact:exact",
@@ -95,7 +95,7 @@ def test_digits_sweep_tiny(tmp_path):
             "box",
             "--first",
             "3",
-            "--n",
+            "--n-images",
             "1",
             "--config",
             "exact:exact",
@@ -114,7 +114,7 @@ def test_digits_sweep_tiny(tmp_path):
             [
                 "--operators",
                 "box",
-                "--n",
+                "--n-images",
                 "2",
                 "--config",
                 "dps3:dps:num_steps=3",
@@ -167,9 +167,9 @@ def test_train_resume_with_a_new_schedule_then_export(tmp_path, keep_signal_hand
         str(out),
     ]
 
-    train_prior.main([*common, "--steps", "2"])
+    train_prior.main([*common, "--train-steps", "2"])
     train_prior.main(
-        [*common, "--steps", "4"]
+        [*common, "--train-steps", "4"]
     )  # resumed with the same constant LR: still one segment
     first = json.loads((out / "training.json").read_text())
     assert first["steps"] == 4 and first["complete"]
@@ -179,7 +179,7 @@ def test_train_resume_with_a_new_schedule_then_export(tmp_path, keep_signal_hand
     ]
 
     # resumed from the checkpoint with a cosine tail: a second schedule segment, from step 4
-    train_prior.main([*common, "--steps", "6", "--lr-decay", "cosine"])
+    train_prior.main([*common, "--train-steps", "6", "--lr-decay", "cosine"])
     info = json.loads((out / "training.json").read_text())
     assert info["steps"] == 6 and [h["step"] for h in info["eval_history"]] == [2, 4, 6]
     assert [(s["from_step"], s["lr_decay"], s["target_steps"]) for s in info["lr_schedule"]] == [
@@ -197,7 +197,7 @@ def test_train_resume_with_a_new_schedule_then_export(tmp_path, keep_signal_hand
 
     # another architecture is refused
     with pytest.raises(SystemExit, match="different architecture"):
-        train_prior.main([*common, "--steps", "8", "--channels", "8,8"])
+        train_prior.main([*common, "--train-steps", "8", "--channels", "8,8"])
 
     card = _load("prior_quality", "scripts").schedule_text(info)
     assert card == (
@@ -234,7 +234,7 @@ def test_prior_quality_references():
 def test_digits_sweep_fail_fast_stops_on_a_failed_cell(tmp_path):
     """The GPU script passes --fail-fast: a cell that fails stops the run with its error."""
     sweep = _load("digits_mgps_sweep")
-    args = ["--operators", "box", "--first", "3", "--n", "1", "--out", str(tmp_path)]
+    args = ["--operators", "box", "--first", "3", "--n-images", "1", "--out", str(tmp_path)]
     with pytest.raises(ValueError, match="midpoint must lie in"):
         sweep.main([*args, "--config", "broken:mgps:num_steps=3,midpoint=2", "--fail-fast"])
     assert "--fail-fast" in (ROOT / "scripts" / "gpu_benchmarks.py").read_text()

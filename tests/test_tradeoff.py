@@ -157,13 +157,13 @@ def test_tradeoff_commands(tmp_path, capsys):
     from mgps.cli import main
 
     args = ["tradeoff", "sweep", "--out", str(tmp_path), "--name", "t", "--etas", "0,1"]
-    args += ["--problems", "2", "--steps", "10", "--samples", "50", "--quiet"]
+    args += ["--n-problems", "2", "--steps", "10", "--n-samples", "50", "--quiet"]
     assert main(args) == 0
     sweep = EtaSweep.load(tmp_path / "t.json")
     assert sweep.sw.shape == (2, 2) and sweep.settings.num_steps == 10
     assert sweep.command == (
-        f"mgps tradeoff sweep --out {tmp_path} --name t --etas 0,1 --problems 2 --runs 1 "
-        "--sigma-y 0.5 --steps 10 --spacing 8 --samples 50"
+        f"mgps tradeoff sweep --out {tmp_path} --name t --etas 0,1 --n-problems 2 "
+        "--n-runs 1 --sigma-y 0.5 --steps 10 --spacing 8 --n-samples 50"
     )
     md = (tmp_path / "t.md").read_text()
     assert "| η | mean SW" in md and "Verdict:" in md
@@ -171,7 +171,7 @@ def test_tradeoff_commands(tmp_path, capsys):
     assert main(["tradeoff", "sweep", "--out", str(tmp_path), "--etas", "0,2"]) != 0
     assert "--etas needs at least 2 values in [0, 1], got 0,2" in capsys.readouterr().err
     out = tmp_path / "d.csv"
-    args = ["tradeoff", "decomposition", "--out", str(out), "--grid", "5", "--seeds", "1"]
+    args = ["tradeoff", "decomposition", "--out", str(out), "--n-etas", "5", "--n-seeds", "1"]
     assert main([*args, "--dim", "6", "--obs-dim", "3", "--steps", "20"]) == 0
     lines = out.read_text().splitlines()
     assert lines[0] == "eta,w2_likelihood,w2_transition,w2_surrogate,w2_exact" and len(lines) == 6

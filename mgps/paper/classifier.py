@@ -16,6 +16,16 @@ from torch import nn
 
 from ..utils.assets import ASSETS_DIR
 
+__all__ = [
+    "CLASSIFIERS_DIR",
+    "JUNK",
+    "Classifier",
+    "load_classifier",
+    "predicted_labels",
+    "digit_labels",
+    "right_label",
+]
+
 CLASSIFIERS_DIR = ASSETS_DIR / "classifiers"
 JUNK = (
     10  # the 11th class: noise, and images spoilt by noise or fog (not a clean image of any class)

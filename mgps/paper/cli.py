@@ -27,18 +27,33 @@ from typing import Any
 
 import numpy as np
 
-from ..arguments import add_run_arguments, parse_params, sampler_overrides
+from ..arguments import (
+    add_param_argument,
+    add_run_arguments,
+    add_steps_argument,
+    params_for,
+    sampler_overrides,
+    steps_by_sampler,
+    steps_for,
+)
 from ..devices import parse_dtype
 from ..progress import say
 from ..registry import SAMPLERS
 from ..types import DEFAULT_SIGMA_Y
+from . import needs_paper_extra
 from .tradeoff import add_tradeoff_commands
 from .validate import add_validate_command
 
 __all__ = ["add_commands", "add_ecg_commands"]
 
 
+def _names(text: str | None) -> list[str] | None:
+    """A comma-separated ``--samplers`` (None: the command's own default)."""
+    return text.split(",") if text else None
+
+
 # --------------------------------------------------------------------------- images
+@needs_paper_extra
 def cmd_images_table(args: argparse.Namespace) -> int:
     from .cells import process_device
     from .images import DEFAULT_OPERATORS, table
@@ -49,7 +64,7 @@ def cmd_images_table(args: argparse.Namespace) -> int:
         args.out,
         samplers=args.samplers.split(",") if args.samplers else None,
         operators=args.operators.split(",") if args.operators else DEFAULT_OPERATORS,
-        overrides=sampler_overrides(args.param),
+        overrides=sampler_overrides(args.param, _names(args.samplers)),
         sigma_y=args.sigma_y,
         num_images=args.n_images,
         seed=args.seed,
@@ -63,25 +78,14 @@ def cmd_images_table(args: argparse.Namespace) -> int:
     return 0
 
 
-def _steps(items: list[str] | None, *, others: bool = False) -> dict[str, int]:
-    """``--steps SAMPLER=K`` (repeatable; with ``others``, ``others=K`` for every other sampler)."""
-    steps = {}
-    for item in items or []:
-        name, _, value = item.partition("=")
-        if not (others and name == "others"):
-            SAMPLERS[name]  # an unknown sampler fails here, with the registry's message
-        try:
-            steps[name] = int(value)
-        except ValueError:
-            raise ValueError(f"--steps expects SAMPLER=K, got {item!r}") from None
-    return steps
-
-
+@needs_paper_extra
 def cmd_images_exact(args: argparse.Namespace) -> int:
     from .cells import process_device
     from .exact_table import exact_table
 
-    steps = _steps(args.steps)
+    steps, others = steps_by_sampler(args.steps)
+    if others is not None:
+        steps = {**dict.fromkeys(SAMPLERS.names(), others), **steps}
     result = exact_table(
         args.out,
         operators=args.operators.split(","),
@@ -90,7 +94,7 @@ def cmd_images_exact(args: argparse.Namespace) -> int:
         num_samples=args.n_samples,
         sigma_y=args.sigma_y,
         steps=steps,
-        overrides=sampler_overrides(args.param),
+        overrides=sampler_overrides(args.param, _names(args.samplers)),
         seed=args.seed,
         device=process_device(args.device),
         quiet=args.quiet,
@@ -101,14 +105,17 @@ def cmd_images_exact(args: argparse.Namespace) -> int:
     return 0
 
 
+@needs_paper_extra
 def cmd_images_defaults(args: argparse.Namespace) -> int:
     from .defaults import defaults_sweep
 
-    steps = _steps(args.steps, others=True)
+    steps, others = steps_by_sampler(args.steps)
+    if others is not None:
+        steps["others"] = others
     result = defaults_sweep(
         args.prior,
         args.out,
-        num_images=args.n,
+        num_images=args.n_images,
         first=args.first,
         operators=args.operators.split(",") if args.operators else None,
         samplers=args.samplers.split(",") if args.samplers else None,
@@ -144,9 +151,7 @@ def add_image_commands(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="comma-separated (default: box,half,sr4,gaussian_blur,motion_blur,jpeg,phase_retrieval,hdr)",
     )
-    p.add_argument(
-        "--param", action="append", metavar="SAMPLER:NAME=VALUE", help="e.g. mgps:num_steps=50"
-    )
+    add_param_argument(p, help="a sampler parameter, e.g. mgps:num_steps=50")
     p.add_argument("--n-images", type=int, default=None)
     p.add_argument("--sigma-y", type=float, default=DEFAULT_SIGMA_Y)
     p.add_argument("--seed", type=int, default=0)
@@ -162,13 +167,8 @@ def add_image_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n-images", type=int, default=5)
     p.add_argument("--n-samples", type=int, default=32)
     p.add_argument("--sigma-y", type=float, default=DEFAULT_SIGMA_Y)
-    p.add_argument(
-        "--steps",
-        action="append",
-        metavar="SAMPLER=K",
-        help="e.g. mgps=100 (defaults: MGPS 100, others 1000)",
-    )
-    p.add_argument("--param", action="append", metavar="SAMPLER:NAME=VALUE")
+    add_steps_argument(p, help="diffusion steps, e.g. mgps=100 (defaults: MGPS 100, others 1000)")
+    add_param_argument(p, help="a sampler parameter")
     p.add_argument("--seed", type=int, default=0)
     add_run_arguments(p, dtype=False)
     p.set_defaults(func=cmd_images_exact)
@@ -180,18 +180,16 @@ def add_image_commands(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--prior", default="digits", help="digits, digits-exact or fashion")
     p.add_argument("--out", required=True, help="output folder (a rerun resumes there)")
-    p.add_argument("--n", type=int, default=20, help="how many held-out test images")
+    p.add_argument("--n-images", type=int, default=20, help="how many held-out test images")
     p.add_argument("--first", type=int, default=350, help="index of the first test image")
     p.add_argument(
         "--operators", default=None, help="comma-separated (default: every image operator)"
     )
     p.add_argument("--samplers", default=None, help="comma-separated (default: every sampler)")
-    p.add_argument(
-        "--steps",
-        action="append",
-        metavar="SAMPLER=K",
-        help="steps per sampler, 'others=K' for the rest (default: each sampler's own; "
-        "the app's: --steps mgps=50 --steps others=100)",
+    add_steps_argument(
+        p,
+        help="diffusion steps (default: each sampler's own; the app's: --steps mgps=50 "
+        "--steps 100)",
     )
     p.add_argument("--sigma-y", type=float, default=DEFAULT_SIGMA_Y)
     p.add_argument("--seed", type=int, default=0)
@@ -200,6 +198,7 @@ def add_image_commands(sub: argparse._SubParsersAction) -> None:
 
 
 # --------------------------------------------------------------------------- ECG
+@needs_paper_extra
 def cmd_ecg_table(args: argparse.Namespace) -> int:
     """Run :func:`mgps.paper.ecg.table` and print the Markdown table."""
     from .cells import process_device
@@ -215,10 +214,10 @@ def cmd_ecg_table(args: argparse.Namespace) -> int:
         prior=prior,
         data_path=args.data,
         num_windows=args.n_windows,
-        num_samples=args.samples,
+        num_samples=args.n_samples,
         samplers=args.samplers.split(",") if args.samplers else None,
         tasks=args.tasks.split(",") if args.tasks else ("missing_block", "missing_leads"),
-        overrides=sampler_overrides(args.param),
+        overrides=sampler_overrides(args.param, _names(args.samplers)),
         sigma_y=args.sigma_y,
         seed=args.seed,
         chunk_windows=args.chunk_windows,
@@ -245,7 +244,7 @@ def add_ecg_commands(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Paper §4.2 on the synthetic ECG prior. Step counts (Table 14): "
             + ", ".join(f"{k} {v}" for k, v in PAPER_STEPS.items())
-            + ". Paper-sized run: --n-windows 200 --samples 10 (hours on one CPU core)."
+            + ". Paper-sized run: --n-windows 200 --n-samples 10 (hours on one CPU core)."
         ),
     )
     p.add_argument("--out", required=True, help="output folder (ecg_table.json, ecg_table.md)")
@@ -253,15 +252,13 @@ def add_ecg_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--data", default=None, help="ECG .npz (default assets/ecg/ecg_windows.npz)")
     p.add_argument("--n-windows", type=int, default=20, help="held-out test windows (default 20)")
     p.add_argument(
-        "--samples", type=int, default=4, help="posterior samples per window (default 4)"
+        "--n-samples", type=int, default=4, help="posterior samples per window (default 4)"
     )
     p.add_argument(
         "--samplers", default=None, help=f"comma-separated (default: {','.join(DEFAULT_SAMPLERS)})"
     )
     p.add_argument("--tasks", default=None, help="comma-separated: missing_block,missing_leads")
-    p.add_argument(
-        "--param", action="append", metavar="SAMPLER:NAME=VALUE", help="e.g. mgps:num_steps=300"
-    )
+    add_param_argument(p, help="a sampler parameter, e.g. mgps:num_steps=300")
     p.add_argument("--sigma-y", type=float, default=DEFAULT_SIGMA_Y)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
@@ -280,9 +277,10 @@ def cmd_gmm_sample(args: argparse.Namespace) -> int:
     from .gmm import load_problem, run_sampler
 
     entry = SAMPLERS[args.sampler]
-    overrides = parse_params(entry, args.param)
-    if args.steps is not None:
-        overrides["num_steps"] = args.steps
+    overrides = params_for(entry, args.param)
+    steps = steps_for(args.steps, args.sampler)
+    if steps is not None:
+        overrides["num_steps"] = steps
     if args.n_samples < 1:
         raise ValueError(f"--n-samples must be at least 1, got {args.n_samples}")
     device = pick_device(args.device)
@@ -307,6 +305,7 @@ def _parse_settings(text: str) -> list[tuple[int, int]]:
     return settings
 
 
+@needs_paper_extra
 def cmd_gmm_table(args: argparse.Namespace) -> int:
     from .cells import process_device
     from .gmm import table
@@ -317,12 +316,12 @@ def cmd_gmm_table(args: argparse.Namespace) -> int:
     result = table(
         args.out,
         settings=_parse_settings(args.settings),
-        num_instances=args.instances,
+        num_instances=args.n_instances,
         num_samples=args.n_samples,
-        num_slices=args.slices,
+        num_slices=args.n_slices,
         sigma_y=args.sigma_y,
         samplers=samplers,
-        overrides=sampler_overrides(args.param),
+        overrides=sampler_overrides(args.param, _names(args.samplers)),
         seed=args.seed,
         device=process_device(args.device),
         quiet=args.quiet,
@@ -333,6 +332,7 @@ def cmd_gmm_table(args: argparse.Namespace) -> int:
     return 0
 
 
+@needs_paper_extra
 def cmd_gmm_ablation(args: argparse.Namespace) -> int:
     from ..devices import pick_device
     from .gmm import ablation
@@ -343,9 +343,9 @@ def cmd_gmm_ablation(args: argparse.Namespace) -> int:
         obs_dim=args.obs_dim,
         etas=[float(e) for e in args.etas.split(",")],
         gradient_steps=[int(m) for m in args.gradient_steps.split(",")],
-        num_instances=args.instances,
+        num_instances=args.n_instances,
         num_samples=args.n_samples,
-        num_steps=args.steps,
+        num_steps=steps_for(args.steps, "mgps", 300),
         sigma_y=args.sigma_y,
         seed=args.seed,
         device=pick_device(args.device),
@@ -370,15 +370,8 @@ def add_gmm_commands(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--n-samples", type=int, default=1000)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument(
-        "--steps", type=int, default=None, help="diffusion steps (default: the sampler's)"
-    )
-    p.add_argument(
-        "--param",
-        action="append",
-        metavar="NAME=VALUE",
-        help="override a sampler parameter (repeatable)",
-    )
+    add_steps_argument(p, help="diffusion steps (default: the sampler's)")
+    add_param_argument(p, help="override a sampler parameter")
     p.add_argument("--out", required=True, help="output .npy of shape (N, d)")
     add_run_arguments(p, dtype=False, quiet=False)
     p.set_defaults(func=cmd_gmm_sample)
@@ -388,17 +381,12 @@ def add_gmm_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--settings", default="20x1,200x1", help="comma-separated d x d_y, default 20x1,200x1"
     )
-    p.add_argument("--instances", type=int, default=20)
+    p.add_argument("--n-instances", type=int, default=20)
     p.add_argument("--n-samples", type=int, default=2000)
-    p.add_argument("--slices", type=int, default=100)
+    p.add_argument("--n-slices", type=int, default=100)
     p.add_argument("--sigma-y", type=float, default=DEFAULT_SIGMA_Y)
     p.add_argument("--samplers", default=None, help="comma-separated subset (default: all)")
-    p.add_argument(
-        "--param",
-        action="append",
-        metavar="SAMPLER:NAME=VALUE",
-        help="override, e.g. mgps:midpoint=1",
-    )
+    add_param_argument(p, help="override a sampler parameter, e.g. mgps:midpoint=1")
     p.add_argument("--seed", type=int, default=0)
     add_run_arguments(p, dtype=False)
     p.set_defaults(func=cmd_gmm_table)
@@ -411,9 +399,9 @@ def add_gmm_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--obs-dim", type=int, default=1)
     p.add_argument("--etas", default="0.5,1.0")
     p.add_argument("--gradient-steps", default="1,2,5,10,20")
-    p.add_argument("--instances", type=int, default=10)
+    p.add_argument("--n-instances", type=int, default=10)
     p.add_argument("--n-samples", type=int, default=2000)
-    p.add_argument("--steps", type=int, default=300)
+    add_steps_argument(p, help="MGPS's diffusion steps (default 300)")
     p.add_argument("--sigma-y", type=float, default=DEFAULT_SIGMA_Y)
     p.add_argument("--seed", type=int, default=0)
     add_run_arguments(p, dtype=False, quiet=False)
@@ -421,18 +409,19 @@ def add_gmm_commands(sub: argparse._SubParsersAction) -> None:
 
 
 # --------------------------------------------------------------------------- Example 3.2
+@needs_paper_extra
 def cmd_gaussian_eta(args: argparse.Namespace) -> int:
     from .gaussian_eta import write_eta_curve
 
-    etas = np.linspace(0, 1, args.grid + 2)[1:-1]
+    etas = np.linspace(0, 1, args.n_etas + 2)[1:-1]
     w2 = write_eta_curve(
         args.out,
         etas=etas,
-        seeds=list(range(args.seeds)),
+        seeds=list(range(args.n_seeds)),
         dim=args.dim,
         obs_dim=args.obs_dim,
         sigma_y=args.sigma_y,
-        num_steps=args.steps,
+        num_steps=steps_for(args.steps, "mgps", 300),
     )
     best = int(np.argmin(w2.mean(1)))
     print(f"wrote {args.out} and {Path(args.out).with_suffix('.html')}")
@@ -446,12 +435,12 @@ def add_gaussian_eta_command(sub: argparse._SubParsersAction) -> None:
     """``gaussian-eta``."""
     p = sub.add_parser("gaussian-eta", help="Example 3.2: exact W2 of the MGPS surrogate against η")
     p.add_argument("--out", required=True, help="output CSV (a plot is written beside it as .html)")
-    p.add_argument("--grid", type=int, default=20, help="number of η values in (0, 1)")
-    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--n-etas", type=int, default=20, help="number of η values in (0, 1)")
+    p.add_argument("--n-seeds", type=int, default=3, help="random instances (seeds 0..N-1)")
     p.add_argument("--dim", type=int, default=100)
     p.add_argument("--obs-dim", type=int, default=50)
     p.add_argument("--sigma-y", type=float, default=0.1)
-    p.add_argument("--steps", type=int, default=300)
+    add_steps_argument(p, help="diffusion steps (default 300)")
     p.set_defaults(func=cmd_gaussian_eta)
 
 

@@ -1,6 +1,6 @@
 """Every sampler's defaults on every task it accepts, on held-out digits or clothes.
 
-    python -m mgps images defaults --prior digits --first 350 --n 20 --out runs/defaults_digits
+    python -m mgps images defaults --prior digits --first 350 --n-images 20 --out runs/defaults_digits
     accelerate launch --num_processes 4 -m mgps images defaults ...   # spread over 4 GPUs
 
 For each image operator and each registered sampler that can run it on the prior, the held-out
@@ -54,6 +54,7 @@ __all__ = [
     "DATASETS",
     "FAR_ABOVE",
     "held_out",
+    "held_out_path",
     "initial_noise",
     "score",
     "combine",
@@ -67,12 +68,25 @@ DATASETS = {"digits": "digits", "digits-exact": "digits", "fashion": "fashion"}
 FAR_ABOVE = 1.5  # median ‖y − A(x̂)‖ / (σ_y √d_y) from which a cell has not fitted y
 
 
+def held_out_path(data: str) -> Path:
+    """The file of the data set ``data``: ``assets/data/<data>.npz`` of a checkout (the wheel
+    does not carry the training data)."""
+    return ASSETS_DIR / "data" / f"{data}.npz"
+
+
 def held_out(data: str, num_images: int, first: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """Test images ``first … first + num_images − 1`` of ``data`` ("digits" or "fashion") as
     ``(N, 1, 28, 28)`` in [-1, 1], and their labels (0–9)."""
     if data not in set(DATASETS.values()):
         raise ValueError(f"no held-out data set {data!r}; choose one of: digits, fashion")
-    arrays = np.load(ASSETS_DIR / "data" / f"{data}.npz")
+    path = held_out_path(data)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"the held-out {data} images are assets/data/{path.name} of a checkout of the "
+            f"repository, which the installed package does not carry (looked in {path.parent}): "
+            'run this from a checkout, installed with pip install -e ".[paper]"'
+        )
+    arrays = np.load(path)
     images = arrays["test_images"][first : first + num_images].astype(np.float32) / 127.5 - 1.0
     labels = arrays["test_labels"][first : first + num_images].astype(np.int64)
     if len(images) < num_images:

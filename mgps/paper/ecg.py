@@ -1,7 +1,7 @@
 """The ECG benchmark (paper §4 and Appendix D.5, Tables 4 and 14; docs/algorithms.md §9): MAE/RMSE on held-out windows.
 
     python -m mgps ecg table --out results/ecg_table                # default: 20 windows × 4 samples
-    python -m mgps ecg table --out runs/ecg_paper --n-windows 200 --samples 10   # paper-sized
+    python -m mgps ecg table --out runs/ecg_paper --n-windows 200 --n-samples 10   # paper-sized
 
 For each task — ``missing_block`` (the second half of the 2.56-s window missing on all leads,
 i.e. forecasting) and ``missing_leads`` (observe lead I only) — and each sampler that applies,

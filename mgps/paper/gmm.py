@@ -38,6 +38,8 @@ __all__ = [
     "run_sampler",
     "table",
     "ablation",
+    "sw_interval",
+    "format_interval",
 ]
 
 # The paper's GMM configuration for MGPS (the released code's; docs/algorithms.md §2.8): lr 0.1,
@@ -182,12 +184,15 @@ def run_sampler(
     return x.to(device="cpu", dtype=torch.float64), time.perf_counter() - start
 
 
-def _ci95(values: Sequence[float]) -> tuple[float, float]:
+def sw_interval(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and half-width 1.96·s/√n of the 95 % interval of Table 1's SW over instances (NaN
+    half-width for one value, NaN both for none)."""
     """Mean ± 1.96·std/√n, the table's normal-approximation interval (as the paper's)."""
     return t_interval(values, method="normal")
 
 
-def _fmt(mean: float, half: float) -> str:
+def format_interval(mean: float, half: float) -> str:
+    """``mean ± half`` as Table 1 prints it (``–`` for no value)."""
     if math.isnan(mean):
         return "–"
     return f"{mean:.2f} ± {half:.2f}" if not math.isnan(half) else f"{mean:.2f}"
@@ -363,7 +368,7 @@ def summarise(
                 if r["dim"] == dim and r["obs_dim"] == obs_dim and r["sampler"] == name
             ]
             ok = [r for r in rows if not r["diverged"]]
-            mean, half = _ci95([r["sw"] for r in ok])
+            mean, half = sw_interval([r["sw"] for r in ok])
             secs = [r["seconds"] for r in ok]
             out[key][name] = {
                 "sw_mean": mean,
@@ -391,13 +396,13 @@ def markdown_table(
         cells = []
         for n in samplers:
             s = row[n]
-            cell = _fmt(s["sw_mean"], s["sw_ci95"])
+            cell = format_interval(s["sw_mean"], s["sw_ci95"])
             if s["diverged"]:
                 cell += f" ({s['diverged']}/{s['runs']} diverged)"
             cells.append(cell)
         cells += [
-            _fmt(row["exact posterior"]["sw_mean"], row["exact posterior"]["sw_ci95"]),
-            _fmt(row["prior"]["sw_mean"], row["prior"]["sw_ci95"]),
+            format_interval(row["exact posterior"]["sw_mean"], row["exact posterior"]["sw_ci95"]),
+            format_interval(row["prior"]["sw_mean"], row["prior"]["sw_ci95"]),
         ]
         lines.append(f"| d={dim}, d_y={obs_dim} | " + " | ".join(cells) + " |")
     lines += [
@@ -492,7 +497,7 @@ def ablation(
                 for r in records
                 if r["eta"] == eta and r["gradient_steps"] == m and not r["diverged"]
             ]
-            mean, half = _ci95(ok)
+            mean, half = sw_interval(ok)
             summary[f"eta={eta},M={m}"] = {
                 "eta": eta,
                 "gradient_steps": m,
@@ -525,7 +530,9 @@ def ablation(
         lines.append(
             f"| {m} | "
             + " | ".join(
-                _fmt(summary[f"eta={e},M={m}"]["sw_mean"], summary[f"eta={e},M={m}"]["sw_ci95"])
+                format_interval(
+                    summary[f"eta={e},M={m}"]["sw_mean"], summary[f"eta={e},M={m}"]["sw_ci95"]
+                )
                 for e in etas
             )
             + " |"

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..arguments import add_steps_argument, steps_for
 from ..mixture2d import EtaSweep, EtaVerdict, TeachingSettings, eta_verdict, sweep_sw
 
 __all__ = ["run_sweep", "sweep_markdown", "write_sweep", "add_tradeoff_commands"]
@@ -108,14 +109,15 @@ def cmd_tradeoff_sweep(args: argparse.Namespace) -> int:
     etas = _floats(args.etas, "etas")
     if any(not 0.0 <= e <= 1.0 for e in etas) or len(etas) < 2:
         raise ValueError(f"--etas needs at least 2 values in [0, 1], got {args.etas}")
-    if args.problems < 2 or args.runs < 1:
-        raise ValueError("--problems must be at least 2 and --runs at least 1")
+    if args.n_problems < 2 or args.n_runs < 1:
+        raise ValueError("--n-problems must be at least 2 and --n-runs at least 1")
+    num_steps = steps_for(args.steps, "mgps", TeachingSettings().num_steps)
     settings = TeachingSettings(
         sigma_y=args.sigma_y,
-        num_steps=args.steps,
+        num_steps=num_steps,
         spacing=args.spacing,
         angle=args.angle,
-        num_samples=args.samples,
+        num_samples=args.n_samples,
     )
     command = " ".join(  # the whole setting, so that the command reproduces the file
         shlex.quote(str(a))
@@ -129,27 +131,27 @@ def cmd_tradeoff_sweep(args: argparse.Namespace) -> int:
             args.name,
             "--etas",
             ",".join(f"{e:g}" for e in etas),
-            "--problems",
-            args.problems,
+            "--n-problems",
+            args.n_problems,
             *(["--first-problem", args.first_problem] if args.first_problem else []),
-            "--runs",
-            args.runs,
+            "--n-runs",
+            args.n_runs,
             "--sigma-y",
             f"{args.sigma_y:g}",
             "--steps",
-            args.steps,
+            num_steps,
             "--spacing",
             f"{args.spacing:g}",
             *([] if args.angle is None else ["--angle", f"{args.angle:g}"]),
-            "--samples",
-            args.samples,
+            "--n-samples",
+            args.n_samples,
         ]
     )
     sweep = run_sweep(
         settings,
         etas,
-        list(range(args.first_problem, args.first_problem + args.problems)),
-        args.runs,
+        list(range(args.first_problem, args.first_problem + args.n_problems)),
+        args.n_runs,
         command=command,
         log=None if args.quiet else say,
     )
@@ -164,14 +166,14 @@ def cmd_tradeoff_decomposition(args: argparse.Namespace) -> int:
 
     from ..tradeoff import ERRORS, decomposition
 
-    etas = np.linspace(0.05, 1.0, args.grid)
+    etas = np.linspace(0.05, 1.0, args.n_etas)
     d = decomposition(
         etas,
-        list(range(args.seeds)),
+        list(range(args.n_seeds)),
         dim=args.dim,
         obs_dim=args.obs_dim,
         sigma_y=args.sigma_y,
-        num_steps=args.steps,
+        num_steps=steps_for(args.steps, "mgps", 100),
     )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -204,16 +206,16 @@ def add_tradeoff_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="output folder (the sweep as <name>.json, .md)")
     p.add_argument("--name", default="teaching")
     p.add_argument("--etas", default=",".join(f"{e:g}" for e in DEFAULT_ETAS))
-    p.add_argument("--problems", type=int, default=20, help="problems (seeds 0..N-1)")
+    p.add_argument("--n-problems", type=int, default=20, help="problems (seeds 0..N-1)")
     p.add_argument("--first-problem", type=int, default=0)
-    p.add_argument("--runs", type=int, default=1, help="sampler seeds per problem")
+    p.add_argument("--n-runs", type=int, default=1, help="sampler seeds per problem")
     p.add_argument("--sigma-y", type=float, default=d.sigma_y)
-    p.add_argument("--steps", type=int, default=d.num_steps)
+    add_steps_argument(p, help=f"MGPS's diffusion steps (default {d.num_steps})")
     p.add_argument("--spacing", type=float, default=d.spacing, help="distance between modes")
     p.add_argument(
         "--angle", type=float, default=None, help="observation direction, radians (random)"
     )
-    p.add_argument("--samples", type=int, default=d.num_samples)
+    p.add_argument("--n-samples", type=int, default=d.num_samples, help="posterior samples per run")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_tradeoff_sweep)
 
@@ -222,10 +224,10 @@ def add_tradeoff_commands(sub: argparse._SubParsersAction) -> None:
         help="Example 3.2's W2 against η: the likelihood's error, the transition's, both, neither",
     )
     p.add_argument("--out", required=True, help="output CSV (eta and the mean W2 of each curve)")
-    p.add_argument("--grid", type=int, default=20, help="η values from 0.05 to 1")
-    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--n-etas", type=int, default=20, help="η values from 0.05 to 1")
+    p.add_argument("--n-seeds", type=int, default=3, help="random instances (seeds 0..N-1)")
     p.add_argument("--dim", type=int, default=20)
     p.add_argument("--obs-dim", type=int, default=10)
     p.add_argument("--sigma-y", type=float, default=0.1)
-    p.add_argument("--steps", type=int, default=100)
+    add_steps_argument(p, help="diffusion steps (default 100)")
     p.set_defaults(func=cmd_tradeoff_decomposition)

@@ -4,6 +4,6 @@
 # (its steady-state count; 10 in the first iterations would take ~25 min on a shared CPU)
 set -euo pipefail
 D=results/mgps_jf
-python scripts/mgps_jf_cost.py --prior digits --operator sr4 --steps 50 --samples 4 --out $D/cost_digits_sr4.json
-python scripts/mgps_jf_cost.py --prior digits --operator box --steps 50 --samples 4 --out $D/cost_digits_box.json
-python scripts/mgps_jf_cost.py --prior unet256 --operator box --steps 3 --samples 1 --set warm_start=false num_gradient_steps_initial=2 --out $D/cost_unet256_box.json
+python scripts/mgps_jf_cost.py --prior digits --operator sr4 --steps 50 --n-samples 4 --out $D/cost_digits_sr4.json
+python scripts/mgps_jf_cost.py --prior digits --operator box --steps 50 --n-samples 4 --out $D/cost_digits_box.json
+python scripts/mgps_jf_cost.py --prior unet256 --operator box --steps 3 --n-samples 1 --param warm_start=false --param num_gradient_steps_initial=2 --out $D/cost_unet256_box.json

@@ -2,5 +2,5 @@
 # mgps_jf against MGPS at equal steps (50) with each one's presets, on fresh digits 900-907
 # (never used for tuning), box and SR x4; paired differences to MGPS.
 set -euo pipefail
-python scripts/digits_mgps_sweep.py --operators box sr4 --first 900 --n 8 \
+python scripts/digits_mgps_sweep.py --operators box sr4 --first 900 --n-images 8 \
   --config "mgps50:mgps:num_steps=50" "mgps_jf50:mgps_jf:num_steps=50" --out results/mgps_jf/digits

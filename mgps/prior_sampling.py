@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .samplers.common import prior_device, prior_dtype
+from .samplers.common import initial_noise
 from .schedules import ddpm_step, spaced_timesteps
 from .types import Prior
 
@@ -27,13 +27,7 @@ def prior_samples(
     Returns ``(num_samples, *prior.shape)`` in the prior's space (latents for a latent prior).
     """
     timesteps = spaced_timesteps(prior.alphas_cumprod.numel() - 1, num_steps)
-    gen_device = generator.device if generator is not None else prior_device(prior)
-    x = torch.randn(
-        (num_samples, *prior.shape),
-        generator=generator,
-        dtype=prior_dtype(prior),
-        device=gen_device,
-    ).to(prior_device(prior))
+    x = initial_noise(prior, num_samples, generator)
     for i in range(num_steps, 1, -1):
         t, t_prev = timesteps[i], timesteps[i - 1]
         x = ddpm_step(prior.alphas_cumprod, t_prev, t, x, prior.x0_pred(x, t), generator, eta_ddim)

@@ -10,6 +10,8 @@ Each sampler runs in a fresh subprocess so that its peak memory is its own: on a
     python scripts/mgps_jf_cost.py --prior digits --operator sr4 --steps 50 --samples 4
     python scripts/mgps_jf_cost.py --prior unet256 --operator box --steps 3 --samples 1 \
         --set warm_start=false num_gradient_steps_initial=2
+    python scripts/mgps_jf_cost.py --prior digits --operator box \
+        --samplers mgps mgps_jf:jacobian=forward_difference
 """
 
 from __future__ import annotations
@@ -71,12 +73,13 @@ def one(args) -> dict:
     truth = (torch.rand(args.samples, *prior.shape, generator=g) * 2 - 1).to(device)
     op = mgps.OPERATORS[args.operator].obj(prior.shape)
     problem = measure(truth, op, 0.05, torch.Generator().manual_seed(1))
-    params = {**task_defaults(args.sampler, args.operator), "num_steps": args.steps}
-    signature = inspect.signature(mgps.SAMPLERS[args.sampler].obj).parameters
-    for pair in args.set or []:
+    name, _, own = args.sampler.partition(":")
+    params = {**task_defaults(name, args.operator), "num_steps": args.steps}
+    signature = inspect.signature(mgps.SAMPLERS[name].obj).parameters
+    for pair in [*(args.set or []), *filter(None, own.split(","))]:
         key, _, text = pair.partition("=")
         if key not in signature:
-            raise SystemExit(f"error: {args.sampler} has no setting {key!r}")
+            raise SystemExit(f"error: {name} has no setting {key!r}")
         params[key] = parse_value(text, type(signature[key].default))
     x_init = torch.randn(args.samples, *prior.shape, generator=torch.Generator().manual_seed(2))
     if device.type == "cuda":
@@ -85,7 +88,7 @@ def one(args) -> dict:
         base = torch.cuda.memory_allocated()
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
-    mgps.sample(args.sampler, prior, problem, x_init=x_init, generator=g, **params)
+    mgps.sample(name, prior, problem, x_init=x_init, generator=g, **params)
     if device.type == "cuda":
         torch.cuda.synchronize()
     seconds = time.perf_counter() - start
@@ -115,7 +118,12 @@ def main() -> None:
     p.add_argument("--operator", default="sr4")
     p.add_argument("--steps", type=int, default=50)
     p.add_argument("--samples", type=int, default=4)
-    p.add_argument("--samplers", nargs="+", default=["mgps", "mgps_jf"])
+    p.add_argument(
+        "--samplers",
+        nargs="+",
+        default=["mgps", "mgps_jf"],
+        help="samplers, each optionally with its own settings: mgps_jf:jacobian=forward_difference",
+    )
     p.add_argument(
         "--set", nargs="*", help="KEY=VALUE settings for every sampler (e.g. warm_start=false)"
     )

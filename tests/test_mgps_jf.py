@@ -15,8 +15,8 @@ import torch
 
 import mgps
 from mgps.operators import MatrixOperator, measure
-from mgps.priors import gaussian_prior
 from mgps.paper.gmm import GMM_DEFAULTS
+from mgps.priors import gaussian_prior
 from mgps.samplers.mgps_jf import fd_denoiser, gaussian_jacobian
 
 SIGMA_D = 2.0
@@ -59,6 +59,7 @@ def test_mgps_jf_draws_mgps_surrogate_exactly_on_an_isotropic_gaussian(isotropic
         num_steps=50,
         midpoint=0.5,
         data_std=SIGMA_D,
+        jacobian="gaussian",
         warm_start=False,
         generator=torch.Generator().manual_seed(1),
     )
@@ -75,6 +76,7 @@ def test_mgps_jf_draws_mgps_surrogate_exactly_on_an_isotropic_gaussian(isotropic
         num_steps=50,
         midpoint=0.5,
         data_std=SIGMA_D / 10,
+        jacobian="gaussian",
         warm_start=False,
         generator=torch.Generator().manual_seed(1),
     )
@@ -84,7 +86,7 @@ def test_mgps_jf_draws_mgps_surrogate_exactly_on_an_isotropic_gaussian(isotropic
 def test_mgps_jf_refuses_bad_settings(isotropic):
     prior, _, problem = isotropic
     with pytest.raises(ValueError, match="step must be one of gaussian, adam"):
-        next(mgps.run("mgps_jf", prior, problem, step="newton"))
+        next(mgps.run("mgps_jf", prior, problem, jacobian="gaussian", step="newton"))
     with pytest.raises(ValueError, match="data_std must be a positive number"):
         next(mgps.run("mgps_jf", prior, problem, data_std=0.0))
     with pytest.raises(ValueError, match="jacobian must be one of gaussian, forward_difference"):
@@ -95,8 +97,13 @@ def test_mgps_jf_refuses_bad_settings(isotropic):
 
 # --------------------------------------------------------------- jacobian="forward_difference"
 FD = {"jacobian": "forward_difference"}
-# MGPS's own settings of the exact-posterior checks (tests/test_samplers.py::EXACT_SETTINGS)
-FD_EXACT = {**GMM_DEFAULTS["mgps"], "num_steps": 100, "num_gradient_steps": 20, **FD}
+# the exact-posterior checks of tests/test_samplers.py (which runs the default, forward
+# differences with MGPS's mixture configuration) for both variants: forward differences with
+# MGPS's settings there, the Gaussian Jacobian with its own mixture configuration
+VARIANTS = {
+    "forward_difference": {**GMM_DEFAULTS["mgps"], "num_steps": 100, "num_gradient_steps": 20},
+    "gaussian": {"data_std": 2.0, "midpoint": 0.7, "warm_start": False, "num_steps": 100},
+}
 
 
 def test_forward_difference_backward_is_the_vjp_of_a_mixture_denoiser(small_gmm_instance):
@@ -136,12 +143,20 @@ def test_forward_difference_is_mgps_on_a_gaussian_prior():
     )
     assert torch.allclose(x, ref, atol=1e-8)
     # the check can fail: the Gaussian-Jacobian variant is another sampler
-    y = mgps.sample("mgps_jf", prior, problem, generator=torch.Generator().manual_seed(3), **kw)
+    y = mgps.sample(
+        "mgps_jf",
+        prior,
+        problem,
+        generator=torch.Generator().manual_seed(3),
+        jacobian="gaussian",
+        **kw,
+    )
     assert float((y - ref).abs().max()) > 0.1
 
 
-def test_forward_difference_is_close_to_the_exact_mixture_posterior(small_gmm_instance):
-    """tests/test_samplers.py::test_sampler_is_close_to_exact_posterior for this variant."""
+@pytest.mark.parametrize("jacobian", VARIANTS)
+def test_variant_is_close_to_the_exact_mixture_posterior(jacobian, small_gmm_instance):
+    """tests/test_samplers.py::test_sampler_is_close_to_exact_posterior for each variant."""
     inst = small_gmm_instance
     g = torch.Generator().manual_seed(10)
     posterior = inst.posterior.sample(1000, g)
@@ -152,14 +167,16 @@ def test_forward_difference_is_close_to_the_exact_mixture_posterior(small_gmm_in
         inst.problem,
         num_samples=1000,
         generator=torch.Generator().manual_seed(11),
-        **FD_EXACT,
+        jacobian=jacobian,
+        **VARIANTS[jacobian],
     )
     sw = mgps.sliced_wasserstein(x, posterior)
     assert sw < 0.3 * prior_sw, f"SW {sw:.3f} vs prior {prior_sw:.3f}"
 
 
-def test_forward_difference_is_close_to_an_exact_gaussian_posterior():
-    """tests/test_samplers.py::test_sampler_is_close_to_an_exact_gaussian_posterior for it."""
+@pytest.mark.parametrize("jacobian", VARIANTS)
+def test_variant_is_close_to_an_exact_gaussian_posterior(jacobian):
+    """tests/test_samplers.py::test_sampler_is_close_to_an_exact_gaussian_posterior for each."""
     from mgps.paper.validate import gaussian_problem
 
     exact = gaussian_problem(6, 3, 0.3, seed=0)
@@ -170,7 +187,8 @@ def test_forward_difference_is_close_to_an_exact_gaussian_posterior():
         exact.problem,
         num_samples=1000,
         generator=torch.Generator().manual_seed(1),
-        **FD_EXACT,
+        jacobian=jacobian,
+        **VARIANTS[jacobian],
     )
     w2 = mgps.gaussian_w2(x.mean(0), torch.cov(x.T), post.mean(), post.covariance())
     prior_w2 = mgps.gaussian_w2(prior.mean(), prior.covariance(), post.mean(), post.covariance())

@@ -10,6 +10,8 @@ Each sampler runs in a fresh subprocess so that its peak memory is its own: on a
     python scripts/mgps_jf_cost.py --prior digits --operator sr4 --steps 50 --n-samples 4
     python scripts/mgps_jf_cost.py --prior unet256 --operator box --steps 3 --n-samples 1 \
         --param warm_start=false --param num_gradient_steps_initial=2
+    python scripts/mgps_jf_cost.py --prior digits --operator box \
+        --samplers mgps mgps_jf:jacobian=gaussian,midpoint=0.9
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from mgps.arguments import (
     add_device_argument,
     add_param_argument,
     add_steps_argument,
+    parse_params,
     sampler_overrides,
     steps_by_sampler,
 )
@@ -77,11 +80,14 @@ def one(args) -> dict:
     truth = (torch.rand(args.n_samples, *prior.shape, generator=g) * 2 - 1).to(device)
     op = mgps.OPERATORS[args.operator].obj(prior.shape)
     problem = measure(truth, op, mgps.DEFAULT_SIGMA_Y, torch.Generator().manual_seed(1))
+    # a run: SAMPLER, or SAMPLER:NAME=VALUE,... for a variant with its own settings
+    name, _, own = args.sampler.partition(":")
     named, others = steps_by_sampler(args.steps)
-    steps = named.get(args.sampler, 50 if others is None else others)
-    params = {**task_defaults(args.sampler, args.operator), "num_steps": steps}
+    steps = named.get(name, 50 if others is None else others)
+    params = {**task_defaults(name, args.operator), "num_steps": steps}
     try:
-        params.update(sampler_overrides(args.param, [args.sampler]).get(args.sampler, {}))
+        params.update(sampler_overrides(args.param, [name]).get(name, {}))
+        params.update(parse_params(mgps.SAMPLERS[name], [p for p in own.split(",") if p]))
     except ValueError as exc:
         raise SystemExit(f"error: {exc}") from None
     x_init = torch.randn(args.n_samples, *prior.shape, generator=torch.Generator().manual_seed(2))
@@ -90,11 +96,12 @@ def one(args) -> dict:
         torch.cuda.reset_peak_memory_stats()
         base = torch.cuda.memory_allocated()
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    start = time.perf_counter()
-    mgps.sample(args.sampler, prior, problem, x_init=x_init, generator=g, **params)
+    start, cpu_start = time.perf_counter(), time.process_time()
+    mgps.sample(name, prior, problem, x_init=x_init, generator=g, **params)
     if device.type == "cuda":
         torch.cuda.synchronize()
     seconds = time.perf_counter() - start
+    cpu_seconds = time.process_time() - cpu_start
     if device.type == "cuda":
         peak = (torch.cuda.max_memory_allocated() - base) / 2**20
     else:
@@ -106,6 +113,7 @@ def one(args) -> dict:
         "vjp_calls": prior.vjp,
         "seconds": seconds,
         "seconds_per_step": seconds / steps,
+        "cpu_seconds": cpu_seconds,  # the process's: other jobs on a shared machine do not inflate it
         "peak_memory_mib": peak,
         "memory_kind": "cuda max_memory_allocated" if device.type == "cuda" else "ru_maxrss growth",
     }
@@ -121,7 +129,13 @@ def main() -> None:
     p.add_argument("--operator", default="sr4")
     add_steps_argument(p, help="diffusion steps (default 50)")
     p.add_argument("--n-samples", type=int, default=4, help="images restored at once")
-    p.add_argument("--samplers", nargs="+", default=["mgps", "mgps_jf"])
+    p.add_argument(
+        "--samplers",
+        nargs="+",
+        default=["mgps", "mgps_jf"],
+        help="the runs: SAMPLER, or SAMPLER:NAME=VALUE,... for a variant with its own settings "
+        "(e.g. mgps_jf:jacobian=gaussian,midpoint=0.9); the first is the reference",
+    )
     add_param_argument(p, help="a sampler setting, e.g. warm_start=false")
     add_device_argument(p, default="cpu")
     p.add_argument("--threads", type=int, default=1)
@@ -141,6 +155,7 @@ def main() -> None:
     for row in rows[1:]:
         print(
             f"{row['sampler']} / {ref['sampler']}: seconds {row['seconds'] / ref['seconds']:.2f}x, "
+            f"CPU seconds {row['cpu_seconds'] / ref['cpu_seconds']:.2f}x, "
             f"peak memory {row['peak_memory_mib'] / max(ref['peak_memory_mib'], 1e-9):.2f}x"
         )
     if args.out:

@@ -50,6 +50,8 @@ ECG_DEFAULTS: dict[str, dict[str, Any]] = {
     "reddiff": {"num_steps": 400},
 }
 """The benchmark's sampler settings: Table 14 step counts plus the noted choices."""
+# ours: mgps_jf's default (forward differences) is MGPS's Adam fit, so MGPS's ECG settings
+ECG_DEFAULTS["mgps_jf"] = dict(ECG_DEFAULTS["mgps"])
 
 TASKS: dict[str, tuple[str, dict[str, Any]]] = {
     "missing_block": ("ecg_missing_block", {"block": "second"}),

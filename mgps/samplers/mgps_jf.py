@@ -25,7 +25,11 @@ VJP each. The midpoint time, the warm start and the schedule M(i) are MGPS's
 (:func:`~mgps.samplers.mgps.midpoint_time`, :func:`~mgps.samplers.mgps.gradient_steps_at`).
 Exact when the prior is N(·, σ_d² I) and the operator linear; otherwise the price is the
 Jacobian's anisotropy, which MGPS's VJP sees and this sampler does not.
-See ``docs/algorithms.md`` §2.11.
+
+``jacobian="forward_difference"`` keeps the network's Jacobian instead: MGPS's own Adam fit,
+each VJP Jᵀv replaced by the forward difference Jv ≈ (D_ℓ(z + h v) − D_ℓ(z)) / h along the
+likelihood's pull v (one forward call; Tweedie's denoiser has a symmetric Jacobian,
+:func:`fd_denoiser`). See ``docs/algorithms.md`` §2.11.
 """
 
 from __future__ import annotations
@@ -50,16 +54,96 @@ from .mgps import (
     midpoint_time,
 )
 
-__all__ = ["mgps_jf", "gaussian_jacobian"]
+__all__ = ["mgps_jf", "gaussian_jacobian", "fd_denoiser"]
 
 _HINT = "Try a larger data_std (a smaller one takes larger steps), more diffusion steps, or (with step=adam) a smaller lr."
 STEPS = ("gaussian", "adam")
+JACOBIANS = ("gaussian", "forward_difference")
 
 
 def gaussian_jacobian(a: float, data_std: float) -> float:
     """c with ∂D_t/∂x = c I when the data are N(m, σ_d² I) and a = a_t: √a σ_d² / (a σ_d² + 1 − a)."""
     v = data_std**2
     return math.sqrt(a) * v / (a * v + 1.0 - a)
+
+
+class _ForwardDifferenceDenoiser(torch.autograd.Function):
+    """z ↦ D_t(z) whose backward is one forward call: Jᵀv = Jv ≈ ‖v‖ (D_t(z + h v̂) − D_t(z)) / h.
+
+    Tweedie's denoiser D_t(z) = (z + (1 − a_t) ∇log p_t(z)) / √a_t has the symmetric Jacobian
+    (I + (1 − a_t) ∇²log p_t(z)) / √a_t, so the vector-Jacobian product that back-propagation
+    computes equals the Jacobian-vector product along v, the direction the loss pulls D_t(z) in;
+    a forward difference gives it. v̂ = v √d / ‖v‖ (unit RMS per coordinate), h = ``fd_step``.
+    """
+
+    @staticmethod
+    def forward(ctx, z: Tensor, prior: Prior, t: int, fd_step: float) -> Tensor:
+        with torch.no_grad():
+            d = prior.x0_pred(z, t)
+        ctx.save_for_backward(z, d)
+        ctx.prior, ctx.t, ctx.fd_step = prior, t, fd_step
+        return d
+
+    @staticmethod
+    def backward(ctx, v: Tensor):
+        z, d = ctx.saved_tensors
+        shape = (-1,) + (1,) * (v.dim() - 1)
+        norm = v.flatten(1).norm(dim=1).view(shape)
+        scale = math.sqrt(v[0].numel()) / norm.clamp_min(torch.finfo(v.dtype).tiny)
+        h = ctx.fd_step
+        with torch.no_grad():
+            jv = (ctx.prior.x0_pred(z + (h * scale) * v, ctx.t) - d) / (h * scale)
+        return torch.where(norm > 0, jv, torch.zeros_like(jv)), None, None, None
+
+
+def fd_denoiser(prior: Prior, z: Tensor, t: int, fd_step: float) -> Tensor:
+    """D_t(z), differentiable with a forward-difference backward (one forward call, no VJP)."""
+    return _ForwardDifferenceDenoiser.apply(z, prior, t, fd_step)
+
+
+def _gaussian_jacobian_midpoint(
+    prior: Prior,
+    problem: InverseProblem,
+    log_likelihood,
+    solver: RegularizedSolver | None,
+    t_mid: int,
+    mean_prior: Tensor,
+    std_prior: float,
+    mean_init: Tensor,
+    std_init: float,
+    data_std: float,
+    steps: int,
+    lr: float,
+    generator: torch.Generator | None,
+) -> Tensor:
+    """The midpoint x_ℓ with D_ℓ linearised at z_0 ~ N(μ_0, s_0² I) with slope c_ℓ I: drawn
+    exactly from the Gaussian surrogate (``solver``, a linear operator) or fitted by Adam."""
+    acp, op, sigma_y = prior.alphas_cumprod, problem.operator, float(problem.sigma_y)
+    with torch.no_grad():
+        # the linearisation point z_0: a draw from MGPS's starting Gaussian (the network is
+        # called where MGPS calls it, on a noisy state, not on a mean)
+        z0 = mean_init + std_init * randn_like(mean_init, generator)
+        if t_mid > 1:
+            c = gaussian_jacobian(float(acp[t_mid]), data_std)
+            d0 = prior.x0_pred(z0, t_mid)
+        else:  # at ℓ = 1 MGPS applies the likelihood to the draw itself
+            c, d0 = 1.0, z0
+        offset = d0 - c * z0  # D_ℓ(z) ≈ offset + c z
+    if solver is not None:
+        with torch.no_grad():
+            a_offset = op.A(offset)
+            y_pert = problem.y.to(z0) - a_offset + sigma_y * randn_like(a_offset, generator)
+            prior_draw = mean_prior + std_prior * randn_like(mean_prior, generator)
+            weight = sigma_y**2 / (c * std_prior) ** 2  # σ_y² / (c_ℓ² s²)
+            return solver(c * prior_draw, weight, y_pert) / c
+
+    def linearised_loss(z: Tensor, mu: Tensor, log_std: Tensor) -> Tensor:
+        return -log_likelihood(offset + c * z) + _kl_to_isotropic(
+            mu, log_std, mean_prior, std_prior
+        )  # eq. (C.1) with the affine denoiser
+
+    mu, log_std = _fit_gaussian(linearised_loss, mean_init, std_init, steps, lr, generator)
+    return mu + log_std.exp() * randn_like(mu, generator)
 
 
 @SAMPLERS.register(
@@ -83,6 +167,19 @@ def gaussian_jacobian(a: float, data_std: float) -> float:
             help="σ_d of the Gaussian whose denoiser Jacobian stands in for the network's",
         ),
         Param(
+            "jacobian",
+            choices=JACOBIANS,
+            help="gaussian: σ_d's scaled identity; forward_difference: the network's, one extra "
+            "forward call per Adam iteration",
+        ),
+        Param(
+            "fd_step",
+            low=1e-5,
+            high=1.0,
+            step=1e-4,
+            help="forward-difference step h (per-coordinate RMS), jacobian=forward_difference",
+        ),
+        Param(
             "step",
             choices=STEPS,
             help="gaussian: exact draw from the linearised surrogate (linear operators); adam: MGPS's fit",
@@ -99,8 +196,9 @@ def gaussian_jacobian(a: float, data_std: float) -> float:
     ),
     tags={"pixel", "nonlinear"},
     reference="Moufad et al., ICLR 2025 (MGPS; its conclusion's VJP-free guidance), this project's variant",
-    description="MGPS without back-propagating through the network: about 3 forward calls and "
-    "no VJP per step, less memory; trades the network's Jacobian for a Gaussian's",
+    description="MGPS without back-propagating through the network: each VJP becomes a forward "
+    "call (less memory, no time saved on a CPU); jacobian=gaussian: 3 forward calls a step, "
+    "half the time, worse images",
 )
 def mgps_jf(
     prior: Prior,
@@ -110,6 +208,8 @@ def mgps_jf(
     midpoint: float = 0.5,
     midpoint_late: float | None = None,
     data_std: float = 10.0,
+    jacobian: str = "forward_difference",
+    fd_step: float = 1e-2,
     step: str = "gaussian",
     lr: float = 0.03,
     num_gradient_steps: int = 2,
@@ -130,6 +230,10 @@ def mgps_jf(
         step: "gaussian" (closed-form draw; linear operators) or "adam" (MGPS's Adam fit on the
             linearised loss; always used for nonlinear operators). The Adam settings and the
             schedule M(i) also size the warm start, as in MGPS.
+        jacobian: "gaussian" (c_ℓ I, above) or "forward_difference": MGPS's Adam fit on its own
+            loss (C.1) with each vector-Jacobian product replaced by a forward difference along
+            the loss's pull (:func:`fd_denoiser`; ``step`` and ``data_std`` are then unused).
+        fd_step: h of the forward difference.
 
     Yields:
         Step with ``extras = {"midpoint": x_mid, "midpoint_time": ℓ_k, "warm": bool}``.
@@ -144,14 +248,20 @@ def mgps_jf(
     )
     if step not in STEPS:
         raise ValueError(f"step must be one of {', '.join(STEPS)}; got {step!r}")
-    if not (isinstance(data_std, int | float) and data_std > 0 and math.isfinite(data_std)):
-        raise ValueError(f"data_std must be a positive number, got {data_std!r}")
+    if jacobian not in JACOBIANS:
+        raise ValueError(f"jacobian must be one of {', '.join(JACOBIANS)}; got {jacobian!r}")
+    for name, value in (("data_std", data_std), ("fd_step", fd_step)):
+        if not (isinstance(value, int | float) and value > 0 and math.isfinite(value)):
+            raise ValueError(f"{name} must be a positive number, got {value!r}")
+    forward_difference = jacobian == "forward_difference"
     acp = prior.alphas_cumprod
     T = acp.numel() - 1
     timesteps, x = start("mgps_jf", prior, problem, num_steps, num_samples, x_init, generator)
-    op, sigma_y = problem.operator, float(problem.sigma_y)
+    op = problem.operator
     log_likelihood = log_likelihood_fn(prior, problem)
-    closed_form = step == "gaussian" and bool(getattr(op, "linear", False))
+    closed_form = (
+        not forward_difference and step == "gaussian" and bool(getattr(op, "linear", False))
+    )
     solver = RegularizedSolver(op, problem.y) if closed_form else None
 
     with torch.no_grad():
@@ -177,32 +287,21 @@ def mgps_jf(
             mean_init, std_init = bridge_mean_std(
                 acp, 1 if warm else 0, t_mid, t, x0_hat, x
             )  # eq. (3.9)
-            # the linearisation point z_0: a draw from MGPS's starting Gaussian (the network
-            # is called where MGPS calls it, on a noisy state, not on a mean)
-            z0 = mean_init + std_init * randn_like(mean_init, generator)
-            if t_mid > 1:
-                c = gaussian_jacobian(float(acp[t_mid]), data_std)
-                d0 = prior.x0_pred(z0, t_mid)
-            else:  # at ℓ = 1 MGPS applies the likelihood to the draw itself
-                c, d0 = 1.0, z0
-            offset = d0 - c * z0  # D_ℓ(z) ≈ offset + c z
+        if forward_difference:  # MGPS's own loss (C.1); its backward makes one forward call
 
-        if solver is not None:
-            with torch.no_grad():
-                a_offset = op.A(offset)
-                y_pert = problem.y.to(x) - a_offset + sigma_y * randn_like(a_offset, generator)
-                prior_draw = mean_prior + std_prior * randn_like(mean_prior, generator)
-                weight = sigma_y**2 / (c * std_prior) ** 2  # σ_y² / (c_ℓ² s²)
-                x_mid = solver(c * prior_draw, weight, y_pert) / c
-        else:
-
-            def linearised_loss(z: Tensor, mu: Tensor, log_std: Tensor) -> Tensor:
-                return -log_likelihood(offset + c * z) + _kl_to_isotropic(
+            def fd_loss(z: Tensor, mu: Tensor, log_std: Tensor) -> Tensor:
+                x0_of_z = fd_denoiser(prior, z, t_mid, fd_step) if t_mid > 1 else z
+                return -log_likelihood(x0_of_z) + _kl_to_isotropic(
                     mu, log_std, mean_prior, std_prior
-                )  # eq. (C.1) with the affine denoiser
+                )
 
-            mu, log_std = _fit_gaussian(linearised_loss, mean_init, std_init, steps, lr, generator)
+            mu, log_std = _fit_gaussian(fd_loss, mean_init, std_init, steps, lr, generator)
             x_mid = mu + log_std.exp() * randn_like(mu, generator)
+        else:
+            x_mid = _gaussian_jacobian_midpoint(
+                prior, problem, log_likelihood, solver, t_mid, mean_prior, std_prior,
+                mean_init, std_init, data_std, steps, lr, generator,
+            )  # fmt: skip
         ensure_finite(x_mid, "MGPS-JF", num_steps - i, num_steps, _HINT)
 
         with torch.no_grad():

@@ -5,7 +5,7 @@
 set -euo pipefail
 CONFIGS=()
 for ds in 2.0 10.0 100.0; do for eta in 0.5 0.9; do
-  CONFIGS+=("jf_ds${ds}_eta${eta}:mgps_jf:num_steps=50,data_std=${ds},midpoint=${eta},midpoint_late=none")
+  CONFIGS+=("jf_ds${ds}_eta${eta}:mgps_jf:num_steps=50,jacobian=gaussian,lr=0.03,data_std=${ds},midpoint=${eta},midpoint_late=none")
 done; done
 python scripts/digits_mgps_sweep.py --operators box sr4 --first 0 --n-images 10 \
   --config "mgps50:mgps:num_steps=50" "${CONFIGS[@]}" --out results/mgps_jf/tuning/digits

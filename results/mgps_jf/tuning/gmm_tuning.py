@@ -21,6 +21,7 @@ for (dim, obs, sy), seed in itertools.product(((10, 3, 0.5), (20, 1, 0.05)), (1,
             num_samples=500,
             num_steps=100,
             warm_start=False,
+            jacobian="gaussian",  # the default until stage 2
             data_std=ds,
             midpoint=eta,
             generator=torch.Generator().manual_seed(11),

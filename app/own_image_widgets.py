@@ -155,6 +155,11 @@ def wire(
     assert own.sigma_estimate is not None and own.sigma_why is not None
     sigma_out = [own.sigma_estimate, own.sigma_why]
     private = {"queue": False, "api_visibility": "private"}
+    # The events that write to the editor show no progress on it: the page applies each status
+    # of the editor only after reading the editor's value (which uploads its image and layers),
+    # so a "pending" can land after its own "complete" and leave the spinner over the canvas
+    # for good, eating the strokes (Gradio 6). These events are quick, so nothing is lost.
+    to_editor = {**private, "show_progress": "hidden"}
 
     def mode_note(mode: str, op: str, read: Any = None) -> str:
         """What the image is taken as; under JPEG, the quality read from the file."""
@@ -210,7 +215,7 @@ def wire(
             on_example,
             [editor, own.kind, prior, own.input_mode, operator],
             [prior, own.fit_note, own.strokes, editor, *sigma_out, own.read],
-            **private,
+            **to_editor,
         )
 
     # --- another prior: does the image look like what it knows? (a new upload: below)
@@ -255,9 +260,9 @@ def wire(
             "are' to the mask: the drawing stays as the image.",
         )
 
-    own.blank.click(on_blank, prior, [editor, own.strokes, own.read, own.fit_note], **private).then(
-        lambda: gr.update(brush=_brush(INK)), None, editor, **private
-    )
+    own.blank.click(
+        on_blank, prior, [editor, own.strokes, own.read, own.fit_note], **to_editor
+    ).then(lambda: gr.update(brush=_brush(INK)), None, editor, **to_editor)
 
     def on_strokes(mode: str, value: Any) -> tuple[Any, ...]:
         if mode == own_image.STROKES_IMAGE:
@@ -270,7 +275,7 @@ def wire(
             "Your drawing is now the image; new strokes mark the part to restore.",
         )
 
-    own.strokes.input(on_strokes, [own.strokes, editor], [editor, own.fit_note], **private)
+    own.strokes.input(on_strokes, [own.strokes, editor], [editor, own.fit_note], **to_editor)
 
     # --- a new upload, as the file it was (the page hands it on; the editor's own upload
     # event also fires when an example loads): does it look like what the prior knows, its

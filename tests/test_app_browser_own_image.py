@@ -3,8 +3,8 @@ Chromium driven by playwright-core, 1366×768 and a 390×844 phone): an example 
 switches the prior, a photograph says which prior it needs; in "my image is already degraded"
 mode a JPEG's quality is read from the file and a low-resolution digit (degraded here, outside
 the project) is restored, with the before/after slider and the run's archive, whose files are
-checked here; a long run stopped leaves its last step and an archive; a digit drawn on a blank
-canvas is restored.
+checked here; a long run stopped leaves its last step and an archive; then, on the same page,
+a digit drawn on a blank canvas is restored.
 
 Needs what tests/test_app_browser.py needs; skipped, saying what is missing, without it.
 Screenshots: tests/_artifacts/own_image/.

@@ -2,7 +2,8 @@
 priors): an image that is already degraded restored as the observation y (no PSNR, the data
 fit against the noise level), examples that bring their prior, a photograph on a CPU told what
 would work, an image that does not look like the prior warned about, a drawn image restored,
-the run's archive, and what Stop leaves. (In a browser: test_app_browser_own_image.py; the
+the run's archive, what Stop leaves, and no progress shown over the canvas by the events that
+write to the editor. (In a browser: test_app_browser_own_image.py; the
 face prior on a faked GPU: test_app_space.py.)"""
 
 from __future__ import annotations
@@ -216,6 +217,20 @@ def test_a_drawn_image_is_the_image_not_the_mask():
     mask[12:20, 8:20, 3] = 255
     masked = restoring.setup_for({**baked, "layers": [mask]}, "mask", "digits", {}, 0.05, 0)
     assert masked.x_true[0, 0, 7, 10] > 0.9
+
+
+def test_what_writes_to_the_editor_shows_no_progress_over_the_canvas(app_main):
+    """The page applies a status to the editor only after reading its value (which uploads its
+    image), so a late "pending" could stay over the canvas and take the strokes: the events
+    that write to the editor show no progress on it (in a browser, test_app_browser_own_image.py
+    draws on a blank canvas after a stopped run)."""
+    writers = {
+        fn.name: fn.show_progress
+        for fn in app_main.demo.fns.values()
+        if any(getattr(block, "elem_id", None) == "restore-editor" for block in fn.outputs)
+    }
+    assert {"on_blank", "on_strokes", "on_example"} <= set(writers)
+    assert set(writers.values()) == {"hidden"}, writers
 
 
 # ---------------------------------------------------------------------------- Stop

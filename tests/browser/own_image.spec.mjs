@@ -13,9 +13,9 @@
 // as "my image is already degraded" under super-resolution ×4, is restored (no PSNR, the data
 // fit against the noise level), the before/after slider and the download are there and the
 // archive is saved to <outdir>/run.zip (the wrapper checks its files); a long run is stopped
-// and its last step stays on the page, marked "stopped at step k/K", with its archive; a digit
-// drawn on a blank canvas is degraded and restored. At 390×844 (a phone) the input mode is
-// reachable and the page does not scroll sideways. Screenshots go to <outdir>.
+// and its last step stays on the page, marked "stopped at step k/K", with its archive; then, on
+// the same page, a digit drawn on a blank canvas is degraded and restored. At 390×844 (a phone)
+// the input mode is reachable and the page does not scroll sideways. Screenshots go to <outdir>.
 
 import { mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -139,6 +139,17 @@ async function showAll(page) {
     await page.waitForTimeout(300);
   }
   await page.evaluate(() => window.scrollTo(0, 0));
+}
+
+// In the page: true when the editor's canvas, not a status overlay, is what a pointer at its
+// centre reaches.
+function canvasReachable() {
+  const canvases = document.querySelectorAll('#restore-editor canvas');
+  const canvas = canvases[canvases.length - 1];
+  if (!canvas) return false;
+  const r = canvas.getBoundingClientRect();
+  const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+  return hit instanceof HTMLCanvasElement && canvas.closest('#restore-editor').contains(hit);
 }
 
 // Draw a "7" on the editor's canvas: a bar and a diagonal.
@@ -273,36 +284,27 @@ async function main() {
     await setNumber(page, '#restore-mgps-num_steps', '25');
     await closeToasts(page);
 
-    // --- draw an image on a blank canvas, then degrade and restore it (a fresh visit: after a
-    // stopped run the blank canvas can stay loading, an open defect noted in the closing note)
-    const fresh = await context.newPage();
-    fresh.on('pageerror', (err) => errors.push(String(err)));
-    await fresh.goto(url, { waitUntil: 'domcontentloaded', timeout: 60_000 });
-    await fresh.waitForSelector('#restore-editor', { timeout: 60_000 });
-    await fresh.waitForTimeout(2000);
-    await fresh.locator('#restore-input-mode').getByText('The app degrades a clean image').click();
-    await choose(fresh, 'restore-operator', 'Box inpainting');
-    await fresh.locator('#restore-blank').click();
+    // --- on the same page, after the stopped run: draw an image on a blank canvas, then degrade
+    // and restore it
+    await page.locator('#restore-input-mode').getByText('The app degrades a clean image').click();
+    await choose(page, 'restore-operator', 'Box inpainting');
+    await page.locator('#restore-blank').click();
     await waitFor(
-      fresh,
+      page,
       () => document.querySelector('#restore-strokes input[value="image"]')?.checked === true,
       null,
       'the strokes to be the image',
       30_000,
     );
-    // the blank canvas and its white brush are loaded (no spinner over the editor) before drawing
-    const editorIdle = () => !document.querySelector('#restore-editor .progress-text, #restore-editor .eta-bar');
-    await fresh.waitForTimeout(1500);
-    await waitFor(fresh, editorIdle, null, 'the blank canvas to load', 60_000);
-    await fresh.waitForTimeout(1000);
-    await waitFor(fresh, editorIdle, null, 'the blank canvas to load', 60_000);
-    await drawSeven(fresh);
-    await fresh.locator('#restore-editor').screenshot({ path: join(outdir, '05-drawn-seven.png') });
-    log(await runToEnd(fresh));
-    const drawn = await text(fresh, '#restore-metrics');
+    await page.waitForTimeout(1500); // the blank canvas and its white brush load
+    await waitFor(page, canvasReachable, null, 'the blank canvas to take strokes (nothing over it)', 60_000);
+    await drawSeven(page);
+    await page.locator('#restore-editor').screenshot({ path: join(outdir, '05-drawn-seven.png') });
+    log(await runToEnd(page));
+    const drawn = await text(page, '#restore-metrics');
     if (!/PSNR of the samples/.test(drawn)) fail(`a drawn image is scored against itself: ${drawn}`);
-    await showAll(fresh);
-    await fresh.screenshot({ path: join(outdir, '06-drawn-restored.png'), fullPage: true });
+    await showAll(page);
+    await page.screenshot({ path: join(outdir, '06-drawn-restored.png'), fullPage: true });
 
     // --- a phone: the input mode is reachable, nothing scrolls sideways
     const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });

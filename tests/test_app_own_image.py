@@ -224,12 +224,13 @@ def test_what_writes_to_the_editor_shows_no_progress_over_the_canvas(app_main):
     image), so a late "pending" could stay over the canvas and take the strokes: the events
     that write to the editor show no progress on it (in a browser, test_app_browser_own_image.py
     draws on a blank canvas after a stopped run)."""
+    editors = {"restore-editor", "compare-editor"}
     writers = {
         fn.name: fn.show_progress
         for fn in app_main.demo.fns.values()
-        if any(getattr(block, "elem_id", None) == "restore-editor" for block in fn.outputs)
+        if any(getattr(block, "elem_id", None) in editors for block in fn.outputs)
     }
-    assert {"on_blank", "on_strokes", "on_example"} <= set(writers)
+    assert {"on_blank", "on_strokes", "on_example", "carry_over"} <= set(writers), writers
     assert set(writers.values()) == {"hidden"}, writers
 
 

@@ -260,4 +260,5 @@ def build(tab: gr.Tab | None = None, carry_from: gr.ImageEditor | None = None) -
             [carry_from, carried],
             [editor, carried],
             api_visibility="private",  # queued: the message reaches the page
+            show_progress="hidden",  # a late "pending" over an image editor takes its strokes
         )

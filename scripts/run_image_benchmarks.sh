@@ -18,4 +18,4 @@ python -m mgps images table --prior digits --images runs/images_digits/inputs --
     --operators box,sr4 --samplers mgps,dps,pgdm,ddnm,diffpir,reddiff --param mgps:num_steps=50
 python -m mgps images table --prior digits --images runs/images_digits/inputs --out runs/images_digits/mgps100 \
     --operators box,sr4 --samplers mgps --param mgps:num_steps=100
-python -m mgps images exact --out results/digits_exact --operators box,sr4 --n-images 5 --n-samples 16
+python -m mgps images exact --out results/digits_exact --operators box,sr4 --n-images 5 --n-samples 16 --samplers ddnm,diffpir,dps,mgps,pgdm,reddiff

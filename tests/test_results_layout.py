@@ -27,7 +27,8 @@ RESULTS = ROOT / "results"
 
 # Issue 27's folder keeps its tuning runs one level deeper (tuning/<run>/); its layout is that
 # issue's to change.
-DEEPER = ("mgps_jf/tuning/",)
+# Issue 27's folder keeps one sub-folder per task and variant (gmm/gaussian/, ...)
+DEEPER = ("mgps_jf/tuning/", "mgps_jf/digits_exact/", "mgps_jf/ecg/", "mgps_jf/gmm/")
 # Issue 27's folder: written by cost.sh, which its README names and quotes; the README is that
 # issue's to edit.
 UNNAMED = {"mgps_jf/cost_digits_box.json", "mgps_jf/cost_digits_sr4.json"}

@@ -4,7 +4,7 @@
 # weights; 10 steps, MGPS's full schedule: warm start, 10 Adam iterations in the first steps)
 # and on the digits UNet, each in its own subprocess.
 set -euo pipefail
-D=results/mgps_jf/gpu
+D=runs/mgps_jf_gpu  # nothing committed yet: move its files into results/mgps_jf/ when run
 mkdir -p $D
 G="mgps_jf:jacobian=gaussian,midpoint=0.9"
 python scripts/mgps_jf_cost.py --device cuda --prior unet256 --operator box --steps 10 \

@@ -137,3 +137,30 @@ def app_main():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+class _Parser(Exception):
+    def __init__(self, parser) -> None:
+        self.parser = parser
+
+
+def script_parser(path: Path, monkeypatch):
+    """The argparse parser of the script at ``path``, built but not run: the script runs until
+    its first ``parse_args``, which hands the parser over instead of parsing."""
+    import argparse
+    import runpy
+    import sys
+
+    def hand_over(self, *args, **kwargs):
+        raise _Parser(self)
+
+    with monkeypatch.context() as m:
+        m.setattr(argparse.ArgumentParser, "parse_args", hand_over)
+        m.setattr(argparse.ArgumentParser, "parse_known_args", hand_over)
+        m.setattr(sys, "argv", [str(path)])
+        m.syspath_prepend(str(path.parent))
+        try:
+            runpy.run_path(str(path), run_name="__main__")
+        except _Parser as built:
+            return built.parser
+    raise AssertionError(f"{path.name} built no parser")

@@ -6,11 +6,10 @@ first ``parse_args``, which hands the parser over instead of parsing."""
 from __future__ import annotations
 
 import argparse
-import runpy
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import script_parser
 
 from mgps.arguments import (
     device_name,
@@ -30,26 +29,6 @@ SCRIPTS = sorted(p for p in (ROOT / "scripts").glob("*.py") if "argparse" in p.r
 # Counts spelt as a bare plural: each is --n-<noun> (a bare plural is a list: --seeds 0 1 2).
 COUNTED = {"samples", "images", "instances", "problems", "runs", "slices", "digits", "seeds"}
 SHARED_TYPES = {"--steps": steps_item, "--param": param_item, "--device": device_name}
-
-
-class _Built(Exception):
-    def __init__(self, parser: argparse.ArgumentParser) -> None:
-        self.parser = parser
-
-
-def _script_parser(path: Path, monkeypatch) -> argparse.ArgumentParser:
-    def hand_over(self, *args, **kwargs):
-        raise _Built(self)
-
-    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", hand_over)
-    monkeypatch.setattr(argparse.ArgumentParser, "parse_known_args", hand_over)
-    monkeypatch.setattr(sys, "argv", [str(path)])
-    monkeypatch.syspath_prepend(str(path.parent))
-    try:
-        runpy.run_path(str(path), run_name="__main__")
-    except _Built as built:
-        return built.parser
-    raise AssertionError(f"{path.name} imports argparse but built no parser")
 
 
 def _walk(parser: argparse.ArgumentParser, name: str):
@@ -89,7 +68,7 @@ def test_every_mgps_command_follows_the_convention():
 
 @pytest.mark.parametrize("path", SCRIPTS, ids=[p.name for p in SCRIPTS])
 def test_every_script_follows_the_convention(path, monkeypatch):
-    assert _violations(_script_parser(path, monkeypatch), path.name) == []
+    assert _violations(script_parser(path, monkeypatch), path.name) == []
 
 
 def test_the_convention_catches_a_stray_option():

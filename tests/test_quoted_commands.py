@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import argparse
 import re
-import runpy
 import shlex
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import script_parser
 
 from mgps.cli import build_parser
 
@@ -23,27 +22,6 @@ DOCS = sorted(
 )
 # a span that stands for many commands, not one: placeholders and elisions
 PLACEHOLDER = re.compile(r"…|\.\.\.|\bDIR\b|\bP\b|\bTASK\b|\bFILE\b|\[|<|\|")
-
-
-class _Parser(Exception):
-    def __init__(self, parser: argparse.ArgumentParser) -> None:
-        self.parser = parser
-
-
-def _script_parser(path: Path, monkeypatch) -> argparse.ArgumentParser:
-    def hand_over(self, *args, **kwargs):
-        raise _Parser(self)
-
-    with monkeypatch.context() as m:
-        m.setattr(argparse.ArgumentParser, "parse_args", hand_over)
-        m.setattr(argparse.ArgumentParser, "parse_known_args", hand_over)
-        m.setattr(sys, "argv", [str(path)])
-        m.syspath_prepend(str(path.parent))
-        try:
-            runpy.run_path(str(path), run_name="__main__")
-        except _Parser as built:
-            return built.parser
-    raise AssertionError(f"{path.name} built no parser")
 
 
 def _shell_commands(path: Path) -> list[str]:
@@ -113,7 +91,7 @@ def _check(command: str, monkeypatch, capsys) -> None:
     if words[:2] == ["-m", "mgps"] or words[0] == "mgps":
         argv, parser = words[2:] if words[0] == "-m" else words[1:], build_parser()
     elif words[0].startswith("scripts/") and words[0].endswith(".py"):
-        argv, parser = words[1:], _script_parser(ROOT / words[0], monkeypatch)
+        argv, parser = words[1:], script_parser(ROOT / words[0], monkeypatch)
     else:
         return
     argv = [a for a in argv if a not in {">", "2>&1", "&"}]

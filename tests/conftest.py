@@ -164,3 +164,19 @@ def script_parser(path: Path, monkeypatch):
         except _Parser as built:
             return built.parser
     raise AssertionError(f"{path.name} built no parser")
+
+
+def repository_files(*paths: str) -> list[str]:
+    """The checkout's files (what git tracks or would add), relative to its root; ``paths``
+    narrows the listing to those folders."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", *paths],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return [f for f in out if (root / f).is_file()]

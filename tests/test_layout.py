@@ -9,6 +9,8 @@ import re
 import subprocess
 from pathlib import Path
 
+from conftest import repository_files
+
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "mgps"
 
@@ -120,17 +122,8 @@ _TEXT = (".py", ".md", ".sh", ".toml", ".txt", ".mjs", ".yml", ".yaml", ".cfg")
 _TOKEN = re.compile(r"(?<![\w./:@~$<{*-])((?:[\w.-]+/)*[\w.-]+\.[A-Za-z]{1,12})(?![\w/])")
 # files a user is told to fetch and put there, not cited as a source
 _NOT_SHIPPED = {"assets/weights/GOPRO_wVAE.pth"}
-
-
-def _repository_files() -> list[str]:
-    out = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    return [f for f in out if (ROOT / f).is_file()]
+# a citation of the recovered specification the project was built from (its file or sections)
+_SPEC = re.compile(r"mgps-sp[e]c|\bspec §")
 
 
 def _in(ref: str, files: list[str], dirs: set[str]) -> bool:
@@ -155,7 +148,7 @@ def test_nothing_cites_a_file_that_is_not_in_the_repository():
     a folder the repository does not have) must exist, and a Markdown document named on its own
     must be one of the repository's or one the code writes; the recovered specification the
     project was built from is never cited (the project's own notes are ``docs/algorithms.md``)."""
-    files = _repository_files()
+    files = repository_files()
     dirs = {str(parent) for f in files for parent in Path(f).parents}
     top = {f.split("/")[0] for f in files} | {"benchmarks"}
     names = {Path(f).name for f in files}
@@ -169,7 +162,7 @@ def test_nothing_cites_a_file_that_is_not_in_the_repository():
             continue
         text = (ROOT / f).read_text(errors="ignore")
         for n, line in enumerate(text.splitlines(), 1):
-            if "mgps-spec" in line or "spec §" in line:
+            if _SPEC.search(line):
                 wrong.append(f"{f}:{n}: cites the specification")
             for match in _TOKEN.finditer(line):
                 ref = match.group(1).rstrip(".")

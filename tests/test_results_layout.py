@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import fnmatch
 import re
-import subprocess
 from pathlib import Path
+
+from conftest import repository_files
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "results"
@@ -42,14 +43,7 @@ RESULTS_PATH = re.compile(r"(?<![\w:/.-])(results/[\w./*{},-]*)([$<]?)")
 
 def _files() -> list[str]:
     """The files under ``results/``, relative to it (what git tracks or would add)."""
-    out = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "results"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    return [f.removeprefix("results/") for f in out if (ROOT / f).is_file()]
+    return [f.removeprefix("results/") for f in repository_files("results")]
 
 
 def _folders() -> list[str]:
@@ -144,19 +138,11 @@ def test_every_file_is_named_in_its_claim_folders_readme():
 
 
 def test_every_results_path_cited_exists():
-    tracked = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
+    tracked = repository_files()
     texts = [
         f
         for f in tracked
-        if f.endswith((".md", ".py", ".sh", ".txt", ".mjs"))
-        and f != "tests/test_results_layout.py"
-        and (ROOT / f).is_file()
+        if f.endswith((".md", ".py", ".sh", ".txt", ".mjs")) and f != "tests/test_results_layout.py"
     ]
     missing = []
     for f in texts:
